@@ -1,0 +1,330 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Webhooks.Core.Subscriptions;
+
+namespace Webhooks.Core.Delivery;
+
+/// <summary>
+/// The hosted service that sends due deliveries: leases them from the store in batches, runs up
+/// to <see cref="WebhookOptions.MaxConcurrentDeliveries"/> attempts at once, records each, and
+/// decides retry, give-up or disable. On shutdown it stops leasing, lets in-flight attempts finish
+/// within the host's shutdown timeout, and hands back the leases of any it had to cut short.
+/// </summary>
+internal sealed partial class WebhookDispatcher(
+    IWebhookDeliveryStore deliveries,
+    IWebhookSubscriptionStore subscriptions,
+    WebhookSender sender,
+    IWebhookRetryPolicy retryPolicy,
+    IEnumerable<IWebhookObserver> observers,
+    WebhookDispatchSignal signal,
+    IOptions<WebhookOptions> options,
+    TimeProvider time,
+    ILogger<WebhookDispatcher> logger) : BackgroundService
+{
+    private const int MaxBatch = 256;
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+
+    private readonly CancellationTokenSource _abort = new();
+    private readonly IWebhookObserver[] _observers = [.. observers];
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _inFlight;
+    private volatile bool _draining;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var o = options.Value;
+        using var slots = new SemaphoreSlim(o.MaxConcurrentDeliveries, o.MaxConcurrentDeliveries);
+        var backoff = TimeSpan.Zero;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await slots.WaitAsync(stoppingToken).ConfigureAwait(false);
+                int free = slots.CurrentCount + 1;
+                IReadOnlyList<WebhookLease> leases;
+                try
+                {
+                    leases = await deliveries.LeaseAsync(Math.Min(free, MaxBatch), time.GetUtcNow(), o.LeaseDuration, stoppingToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    slots.Release();
+                    throw;
+                }
+
+                if (leases.Count == 0)
+                {
+                    slots.Release();
+                    await signal.WaitAsync(o.PollInterval, time, stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                for (int i = 0; i < leases.Count; i++)
+                {
+                    if (i > 0 && !slots.Wait(0, CancellationToken.None))
+                    {
+                        // Cannot happen (only this loop takes slots), but never run more than allowed.
+                        await slots.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+                    }
+
+                    Interlocked.Increment(ref _inFlight);
+                    _ = RunAsync(leases[i], slots);
+                }
+
+                backoff = TimeSpan.Zero;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromSeconds(1) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+                LogStoreError(logger, ex, backoff.TotalSeconds);
+                try
+                {
+                    await Task.Delay(backoff, time, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+
+        _draining = true;
+        if (Volatile.Read(ref _inFlight) > 0)
+        {
+            await _drained.Task.ConfigureAwait(false);
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // base.StopAsync stops leasing and waits for ExecuteAsync (which waits for in-flight
+        // attempts) until the host's shutdown timeout; past that, cut the attempts short.
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (ExecuteTask is { IsCompleted: false } running)
+        {
+            LogShutdownAbort(logger, Volatile.Read(ref _inFlight));
+            await _abort.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await running.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // The leases left will expire and be taken over: nothing is lost.
+            }
+        }
+    }
+
+    public override void Dispose()
+    {
+        _abort.Dispose();
+        base.Dispose();
+    }
+
+    private async Task RunAsync(WebhookLease lease, SemaphoreSlim slots)
+    {
+        try
+        {
+            await Task.Yield();
+            await ProcessAsync(lease).ConfigureAwait(false);
+        }
+        finally
+        {
+            slots.Release();
+            if (Interlocked.Decrement(ref _inFlight) == 0 && _draining)
+            {
+                _drained.TrySetResult();
+            }
+        }
+    }
+
+    private async Task ProcessAsync(WebhookLease lease)
+    {
+        var token = _abort.Token;
+        var delivery = lease.Delivery;
+        try
+        {
+            var subscription = await subscriptions.GetAsync(delivery.SubscriptionId, token).ConfigureAwait(false);
+            int number = delivery.AttemptCount + 1;
+            WebhookAttempt attempt;
+            TimeSpan? retryAfter = null;
+            if (subscription is null || !subscription.Active)
+            {
+                attempt = new WebhookAttempt
+                {
+                    Number = number,
+                    StartedAt = time.GetUtcNow(),
+                    ErrorKind = WebhookErrorKind.SubscriptionUnavailable,
+                    Error = subscription is null
+                        ? "The subscription was deleted; nothing was sent."
+                        : "The subscription is disabled; nothing was sent." + (subscription.DisabledReason is { } r ? " " + r : ""),
+                };
+            }
+            else
+            {
+                var target = new WebhookTarget(
+                    subscription.Url,
+                    subscription.Auth,
+                    subscription.Headers,
+                    subscription.GetSigningSecrets(time.GetUtcNow()),
+                    subscription.SignatureScheme ?? options.Value.DefaultSignatureScheme,
+                    subscription.Name);
+                (attempt, retryAfter) = await sender.SendAsync(target, lease.Message, number, token).ConfigureAwait(false);
+            }
+
+            var transition = Decide(attempt, retryAfter);
+            var recorded = await deliveries.RecordAttemptAsync(lease, attempt, transition, CancellationToken.None).ConfigureAwait(false);
+            if (!recorded.LeaseHeld)
+            {
+                LogLeaseLost(logger, delivery.Id);
+                return;
+            }
+
+            LogAttempt(logger, delivery.Id, delivery.SubscriptionId, number, attempt.StatusCode ?? 0, attempt.ErrorKind, transition.Status);
+            await AfterAttemptAsync(subscription, delivery, attempt, transition, recorded).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            try
+            {
+                await deliveries.ReleaseAsync(lease, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                LogReleaseFailed(logger, ex, delivery.Id);
+            }
+        }
+        catch (Exception ex)
+        {
+            // The lease expires and the delivery is attempted again: at least once, never lost.
+            LogProcessFailed(logger, ex, delivery.Id);
+        }
+    }
+
+    private WebhookDeliveryTransition Decide(WebhookAttempt attempt, TimeSpan? retryAfter)
+    {
+        if (attempt.Succeeded)
+        {
+            return new(WebhookDeliveryStatus.Succeeded, null);
+        }
+
+        if (attempt.StatusCode == 410 || attempt.ErrorKind == WebhookErrorKind.SubscriptionUnavailable)
+        {
+            return new(WebhookDeliveryStatus.Failed, null);
+        }
+
+        var delay = retryPolicy.GetNextDelay(new WebhookRetryContext(attempt.Number, attempt.StatusCode, attempt.ErrorKind, retryAfter));
+        return delay is { } d
+            ? new(WebhookDeliveryStatus.Pending, time.GetUtcNow() + d)
+            : new(WebhookDeliveryStatus.Failed, null);
+    }
+
+    private async Task AfterAttemptAsync(WebhookSubscription? subscription, WebhookDelivery before, WebhookAttempt attempt, WebhookDeliveryTransition transition, WebhookAttemptRecorded recorded)
+    {
+        var after = before with
+        {
+            Status = transition.Status,
+            AttemptCount = attempt.Number,
+            LastAttemptAt = attempt.StartedAt,
+            LastStatusCode = attempt.StatusCode,
+            LastError = attempt.Error,
+            NextAttemptAt = transition.NextAttemptAt,
+        };
+        await NotifyAsync(o => o.OnAttemptAsync(before, attempt, CancellationToken.None)).ConfigureAwait(false);
+        if (attempt.Succeeded && recorded.WasFailing)
+        {
+            await NotifyAsync(o => o.OnDeliveryRecoveredAsync(after, attempt, CancellationToken.None)).ConfigureAwait(false);
+        }
+
+        if (transition.Status == WebhookDeliveryStatus.Failed && attempt.ErrorKind != WebhookErrorKind.SubscriptionUnavailable)
+        {
+            await NotifyAsync(o => o.OnDeliveryFailedAsync(after, attempt, CancellationToken.None)).ConfigureAwait(false);
+        }
+
+        if (subscription is null || attempt.Succeeded || attempt.ErrorKind == WebhookErrorKind.SubscriptionUnavailable)
+        {
+            return;
+        }
+
+        if (attempt.StatusCode == 410)
+        {
+            await DisableAsync(subscription.Id, "The receiver answered 410 Gone, so the subscription was disabled.").ConfigureAwait(false);
+        }
+        else if (recorded.FailingSince is { } since && time.GetUtcNow() - since >= options.Value.DisableAfterFailingFor)
+        {
+            await DisableAsync(subscription.Id, $"Every attempt since {since:u} failed, so the subscription was disabled.").ConfigureAwait(false);
+        }
+    }
+
+    private async Task DisableAsync(string subscriptionId, string reason)
+    {
+        for (int tries = 0; tries < 5; tries++)
+        {
+            var current = await subscriptions.GetAsync(subscriptionId, CancellationToken.None).ConfigureAwait(false);
+            if (current is null || !current.Active)
+            {
+                return;
+            }
+
+            try
+            {
+                var disabled = await subscriptions.UpdateAsync(current with { Active = false, DisabledReason = reason, UpdatedAt = time.GetUtcNow() }, CancellationToken.None).ConfigureAwait(false);
+                if (disabled is not null)
+                {
+                    LogDisabled(logger, subscriptionId, reason);
+                    await NotifyAsync(o => o.OnSubscriptionDisabledAsync(disabled, reason, CancellationToken.None)).ConfigureAwait(false);
+                }
+
+                return;
+            }
+            catch (WebhookConcurrencyException)
+            {
+                // Changed meanwhile: read again and retry.
+            }
+        }
+    }
+
+    private async Task NotifyAsync(Func<IWebhookObserver, Task> call)
+    {
+        foreach (var observer in _observers)
+        {
+            try
+            {
+                await call(observer).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                LogObserverFailed(logger, ex, observer.GetType().Name);
+            }
+        }
+    }
+
+    [LoggerMessage(1, LogLevel.Debug, "Delivery {DeliveryId} to subscription {SubscriptionId}: attempt {Attempt} answered {StatusCode} ({ErrorKind}); now {Status}.")]
+    private static partial void LogAttempt(ILogger logger, string deliveryId, string subscriptionId, int attempt, int statusCode, WebhookErrorKind errorKind, WebhookDeliveryStatus status);
+
+    [LoggerMessage(2, LogLevel.Warning, "The delivery store failed; retrying in {BackoffSeconds} s.")]
+    private static partial void LogStoreError(ILogger logger, Exception exception, double backoffSeconds);
+
+    [LoggerMessage(3, LogLevel.Warning, "Subscription {SubscriptionId} disabled: {Reason}")]
+    private static partial void LogDisabled(ILogger logger, string subscriptionId, string reason);
+
+    [LoggerMessage(4, LogLevel.Warning, "The lease on delivery {DeliveryId} expired before its attempt was recorded; another dispatcher has it.")]
+    private static partial void LogLeaseLost(ILogger logger, string deliveryId);
+
+    [LoggerMessage(5, LogLevel.Error, "Processing delivery {DeliveryId} failed; it will be attempted again when its lease expires.")]
+    private static partial void LogProcessFailed(ILogger logger, Exception exception, string deliveryId);
+
+    [LoggerMessage(6, LogLevel.Warning, "Could not release the lease on delivery {DeliveryId}; it will be taken over when the lease expires.")]
+    private static partial void LogReleaseFailed(ILogger logger, Exception exception, string deliveryId);
+
+    [LoggerMessage(7, LogLevel.Warning, "Webhook observer {Observer} threw; ignored.")]
+    private static partial void LogObserverFailed(ILogger logger, Exception exception, string observer);
+
+    [LoggerMessage(8, LogLevel.Warning, "Shutdown timeout reached with {InFlight} attempt(s) in flight; cancelling them and returning their deliveries to the queue.")]
+    private static partial void LogShutdownAbort(ILogger logger, int inFlight);
+}

@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Webhooks.Core.Signing;
+using Webhooks.Core.Subscriptions;
+
+namespace Webhooks.Core.Delivery;
+
+/// <summary>Where and how one request is sent: a subscription's settings, or a test target's.</summary>
+internal readonly record struct WebhookTarget(
+    string Url,
+    WebhookAuth Auth,
+    IReadOnlyDictionary<string, string> Headers,
+    IReadOnlyList<string> Secrets,
+    string SignatureScheme,
+    string? SubscriptionName);
+
+/// <summary>
+/// Sends one attempt: shared body bytes, signature, auth and custom headers, a per-attempt
+/// timeout, no redirects; reads at most 4 KiB of the answer for the log. Used by the dispatcher
+/// and by test sends, so both behave the same.
+/// </summary>
+internal sealed class WebhookSender(
+    IHttpClientFactory httpClientFactory,
+    IEnumerable<IWebhookSigner> signers,
+    IOptions<WebhookOptions> options,
+    TimeProvider time)
+{
+    public const string HttpClientName = "Webhooks";
+    public const int ExcerptBytes = 4096;
+    private const int DrainBytes = 64 * 1024;
+
+    private static readonly MediaTypeHeaderValue Json = new("application/json") { CharSet = "utf-8" };
+    private readonly Dictionary<string, IWebhookSigner> _signers = signers
+        .GroupBy(s => s.Scheme, StringComparer.Ordinal)
+        .ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
+
+    public async Task<(WebhookAttempt Attempt, TimeSpan? RetryAfter)> SendAsync(
+        WebhookTarget target, WebhookMessage message, int attemptNumber, CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        var startedAt = time.GetUtcNow();
+        long startTicks = Stopwatch.GetTimestamp();
+        using var request = new HttpRequestMessage(HttpMethod.Post, target.Url)
+        {
+            Content = new ReadOnlyMemoryContent(message.Payload),
+            Version = System.Net.HttpVersion.Version11,
+        };
+        request.Content.Headers.ContentType = Json;
+        var headers = request.Headers;
+        headers.TryAddWithoutValidation("User-Agent", o.UserAgent);
+        headers.TryAddWithoutValidation(WebhookHeaders.Id, message.Id);
+        headers.TryAddWithoutValidation(WebhookHeaders.Timestamp, startedAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
+        if (o.EventTypeHeader is { } eventHeader)
+        {
+            headers.TryAddWithoutValidation(eventHeader, message.EventType);
+        }
+
+        if (o.SubscriptionNameHeader is { } nameHeader && target.SubscriptionName is { } name)
+        {
+            headers.TryAddWithoutValidation(nameHeader, HeaderSafe(name));
+        }
+
+        foreach (var (key, value) in target.Headers)
+        {
+            headers.TryAddWithoutValidation(key, value);
+        }
+
+        if (target.Auth.ToHeader() is { } auth)
+        {
+            headers.Remove(auth.Name);
+            headers.TryAddWithoutValidation(auth.Name, auth.Value);
+        }
+
+        if (!_signers.TryGetValue(target.SignatureScheme, out var signer))
+        {
+            return (Failed(WebhookErrorKind.ConnectionFailed, $"No signer is registered for scheme '{target.SignatureScheme}'."), null);
+        }
+
+        signer.Sign(new WebhookSigningContext(message.Id, startedAt, message.Payload, target.Secrets), headers);
+
+        using var timeout = new CancellationTokenSource(o.AttemptTimeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            var client = httpClientFactory.CreateClient(HttpClientName);
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
+            int status = (int)response.StatusCode;
+            string? excerpt = await ReadExcerptAsync(response, linked.Token).ConfigureAwait(false);
+            bool ok = status is >= 200 and <= 299;
+            var attempt = new WebhookAttempt
+            {
+                Number = attemptNumber,
+                StartedAt = startedAt,
+                Duration = Stopwatch.GetElapsedTime(startTicks),
+                StatusCode = status,
+                ResponseExcerpt = excerpt,
+                ErrorKind = ok ? WebhookErrorKind.None : WebhookErrorKind.HttpStatus,
+                Error = ok ? null : status is >= 300 and <= 399
+                    ? $"The receiver answered {status} (a redirect); redirects are not followed: subscribe the final URL."
+                    : $"The receiver answered {status} {response.ReasonPhrase}.",
+            };
+            return (attempt, ok ? null : GetRetryAfter(response));
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return (Failed(WebhookErrorKind.Timeout, $"No complete answer within {o.AttemptTimeout.TotalSeconds:0.###} s (WebhookOptions.AttemptTimeout)."), null);
+        }
+        catch (HttpRequestException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (Failed(ClassifyKind(ex), Describe(ex)), null);
+        }
+        catch (IOException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (Failed(WebhookErrorKind.ConnectionFailed, "The connection failed while reading the answer: " + ex.Message), null);
+        }
+
+        WebhookAttempt Failed(WebhookErrorKind kind, string error) => new()
+        {
+            Number = attemptNumber,
+            StartedAt = startedAt,
+            Duration = Stopwatch.GetElapsedTime(startTicks),
+            ErrorKind = kind,
+            Error = error,
+        };
+    }
+
+    private static async Task<string?> ReadExcerptAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            var buffer = new byte[ExcerptBytes];
+            int filled = 0;
+            int read;
+            while (filled < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                filled += read;
+            }
+
+            // Drain a little more so the connection can be reused; past that, disposing drops it.
+            if (filled == buffer.Length)
+            {
+                int drained = 0;
+                while (drained < DrainBytes && (read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    drained += read;
+                }
+            }
+
+            return filled == 0 ? null : Encoding.UTF8.GetString(buffer, 0, filled);
+        }
+    }
+
+    private TimeSpan? GetRetryAfter(HttpResponseMessage response)
+    {
+        var retryAfter = response.Headers.RetryAfter;
+        if (retryAfter?.Delta is { } delta)
+        {
+            return delta;
+        }
+
+        if (retryAfter?.Date is { } date)
+        {
+            var wait = date - time.GetUtcNow();
+            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        }
+
+        return null;
+    }
+
+    private static WebhookErrorKind ClassifyKind(HttpRequestException ex)
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is WebhookTargetBlockedException)
+            {
+                return WebhookErrorKind.Blocked;
+            }
+        }
+
+        return WebhookErrorKind.ConnectionFailed;
+    }
+
+    private static string Describe(HttpRequestException ex)
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is WebhookTargetBlockedException blocked)
+            {
+                return blocked.Message;
+            }
+        }
+
+        var inner = ex.InnerException?.Message;
+        return ex.HttpRequestError switch
+        {
+            HttpRequestError.NameResolutionError => "The receiver's host name could not be resolved." + (inner is null ? "" : " " + inner),
+            HttpRequestError.ConnectionError => "Could not connect to the receiver: " + (inner ?? ex.Message),
+            HttpRequestError.SecureConnectionError => "The TLS handshake with the receiver failed: " + (inner ?? ex.Message),
+            HttpRequestError.ResponseEnded => "The receiver closed the connection without a complete answer.",
+            _ => "The request failed: " + ex.Message + (inner is null ? "" : " " + inner),
+        };
+    }
+
+    private static string HeaderSafe(string value) =>
+        value.All(c => c is >= ' ' and <= '~') ? value : new string(value.Select(c => c is >= ' ' and <= '~' ? c : '?').ToArray());
+}
+
+/// <summary>The address a delivery would connect to is not allowed (private network, blocked port).</summary>
+public sealed class WebhookTargetBlockedException : WebhookException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">Which address was refused and why.</param>
+    public WebhookTargetBlockedException(string message) : base(message) { }
+}

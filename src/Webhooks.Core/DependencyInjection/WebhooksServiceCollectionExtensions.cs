@@ -1,0 +1,231 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Webhooks.Core;
+using Webhooks.Core.Catalog;
+using Webhooks.Core.Delivery;
+using Webhooks.Core.DependencyInjection;
+using Webhooks.Core.Publishing;
+using Webhooks.Core.Signing;
+using Webhooks.Core.Subscriptions;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers webhooks in a host.</summary>
+public static class WebhooksServiceCollectionExtensions
+{
+    /// <summary>The name of the <see cref="HttpClient"/> deliveries are sent with; configure it further with <c>services.AddHttpClient(HttpClientName)</c>.</summary>
+    public const string HttpClientName = WebhookSender.HttpClientName;
+
+    /// <summary>
+    /// Adds the publisher, the subscription manager, the dispatcher (a hosted service) and
+    /// in-memory stores. Registrations use TryAdd, so an app's own store, signer or retry policy
+    /// wins whatever the order. Options are validated when the host starts. Safe to call several times.
+    /// </summary>
+    /// <param name="services">The application's services.</param>
+    /// <param name="configure">Sets <see cref="WebhookOptions"/>; may be called again with <c>services.Configure</c> or bound from configuration.</param>
+    /// <returns>A builder to register event types and replace parts.</returns>
+    public static IWebhooksBuilder AddWebhooks(this IServiceCollection services, Action<WebhookOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var builder = new WebhooksBuilder(services);
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+
+        if (services.Any(d => d.ServiceType == typeof(WebhookDispatchSignal)))
+        {
+            return builder;
+        }
+
+        services.AddOptions<WebhookOptions>().ValidateOnStart();
+        services.AddOptions<WebhookCatalogOptions>().ValidateOnStart();
+        services.AddOptions<WebhookSerializerOptions>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookCatalogOptions>, WebhookCatalogOptionsValidator>());
+
+        // TryAdd is used so that an application's own implementations are not overridden.
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IWebhookEventCatalog, WebhookEventCatalog>();
+        services.TryAddSingleton<IWebhookSubscriptionStore, InMemoryWebhookSubscriptionStore>();
+        services.TryAddSingleton<IWebhookDeliveryStore, InMemoryWebhookDeliveryStore>();
+        services.TryAddSingleton<IWebhookRetryPolicy, DefaultWebhookRetryPolicy>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IWebhookSigner, StandardWebhooksSigner>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IWebhookSigner, HmacSha256HexSigner>());
+        services.TryAddSingleton<IWebhookPublisher, WebhookPublisher>();
+        services.TryAddSingleton<WebhookDispatchSignal>();
+        services.TryAddSingleton<WebhookSender>();
+        services.TryAddSingleton<WebhookSubscriptionValidator>();
+        services.TryAddSingleton(sp => new WebhookSubscriptionManager(
+            sp.GetRequiredService<IWebhookSubscriptionStore>(),
+            sp.GetRequiredService<IWebhookDeliveryStore>(),
+            sp.GetRequiredService<WebhookSubscriptionValidator>(),
+            sp.GetRequiredService<WebhookSender>(),
+            sp.GetRequiredService<WebhookDispatchSignal>(),
+            sp.GetRequiredService<IOptions<WebhookOptions>>(),
+            sp.GetRequiredService<TimeProvider>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WebhookDispatcher>());
+
+        services.AddHttpClient(HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(sp =>
+            {
+                var o = sp.GetRequiredService<IOptions<WebhookOptions>>().Value;
+                return new SocketsHttpHandler
+                {
+                    AllowAutoRedirect = false,
+                    UseCookies = false,
+                    AutomaticDecompression = DecompressionMethods.None,
+                    ConnectTimeout = o.ConnectTimeout,
+                    MaxConnectionsPerServer = o.MaxConnectionsPerEndpoint,
+                    PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+                    PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
+                    MaxResponseHeadersLength = 64,
+                };
+            })
+            .ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+            .RemoveAllLoggers();
+        return builder;
+    }
+}
+
+/// <summary>Registers event types and replaces parts of webhooks.</summary>
+public static class WebhooksBuilderExtensions
+{
+    /// <summary>Registers an event type by name.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="name">The event type name, such as <c>order.created</c> or <c>item-add</c>.</param>
+    /// <param name="description">What happened.</param>
+    /// <param name="group">The resource or group (<c>group.*</c> subscriptions receive it).</param>
+    /// <returns>The builder.</returns>
+    public static IWebhooksBuilder AddEventType(this IWebhooksBuilder builder, string name, string? description = null, string? group = null)
+        => builder.AddEventType(new WebhookEventType(name) { Description = description, Group = group });
+
+    /// <summary>Registers an event type with all its details (version, schema, deprecated).</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="eventType">The event type.</param>
+    /// <returns>The builder.</returns>
+    public static IWebhooksBuilder AddEventType(this IWebhooksBuilder builder, WebhookEventType eventType)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(eventType);
+        builder.Services.Configure<WebhookCatalogOptions>(o => o.EventTypes.Add(eventType));
+        return builder;
+    }
+
+    /// <summary>Registers an event type whose <c>data</c> is a <typeparamref name="TPayload"/>; its JSON schema is generated from the type.</summary>
+    /// <typeparam name="TPayload">The payload type.</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <param name="name">The event type name.</param>
+    /// <param name="description">What happened.</param>
+    /// <param name="group">The resource or group.</param>
+    /// <returns>The builder.</returns>
+    public static IWebhooksBuilder AddEventType<TPayload>(this IWebhooksBuilder builder, string name, string? description = null, string? group = null)
+        => builder.AddEventType(new WebhookEventType(name) { Description = description, Group = group, PayloadType = typeof(TPayload) });
+
+    /// <summary>Registers a typed event handle, so <c>PublishAsync(handle, payload)</c> is checked at compile time.</summary>
+    /// <typeparam name="TPayload">The payload type.</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <param name="eventType">The handle.</param>
+    /// <returns>The builder.</returns>
+    public static IWebhooksBuilder AddEventType<TPayload>(this IWebhooksBuilder builder, WebhookEvent<TPayload> eventType)
+    {
+        ArgumentNullException.ThrowIfNull(eventType);
+        return builder.AddEventType(new WebhookEventType(eventType.Name)
+        {
+            Description = eventType.Description,
+            Group = eventType.Group,
+            Version = eventType.Version,
+            PayloadType = typeof(TPayload),
+        });
+    }
+
+    /// <summary>
+    /// Registers a resource's create/update/delete event types: <c>{resource}.created</c>,
+    /// <c>{resource}.updated</c>, <c>{resource}.deleted</c>, grouped under <paramref name="resource"/>.
+    /// </summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="resource">The resource name, such as <c>order</c>.</param>
+    /// <param name="triggers">Which of the three it defines.</param>
+    /// <param name="description">The resource's description (each event type gets one derived from it).</param>
+    /// <returns>The builder.</returns>
+    public static IWebhooksBuilder AddResource(this IWebhooksBuilder builder, string resource, WebhookTriggers triggers = WebhookTriggers.All, string? description = null)
+    {
+        var names = new List<(string Trigger, string Verb)>();
+        if (triggers.HasFlag(WebhookTriggers.Create))
+        {
+            names.Add(("created", "created"));
+        }
+
+        if (triggers.HasFlag(WebhookTriggers.Update))
+        {
+            names.Add(("updated", "updated"));
+        }
+
+        if (triggers.HasFlag(WebhookTriggers.Delete))
+        {
+            names.Add(("deleted", "deleted"));
+        }
+
+        foreach (var (trigger, verb) in names)
+        {
+            builder.AddEventType(new WebhookEventType($"{resource}.{trigger}") { Group = resource, Description = $"A {description ?? resource} was {verb}." });
+        }
+
+        return builder;
+    }
+
+    /// <summary>Registers a resource with its own trigger names: <c>{resource}.{trigger}</c> for each (seed 002: <c>on_create</c>, <c>on_update</c>).</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="resource">The resource name.</param>
+    /// <param name="triggers">The trigger names.</param>
+    /// <returns>The builder.</returns>
+    public static IWebhooksBuilder AddResource(this IWebhooksBuilder builder, string resource, params string[] triggers)
+    {
+        ArgumentNullException.ThrowIfNull(triggers);
+        if (triggers.Length == 0)
+        {
+            throw new ArgumentException($"Resource '{resource}' needs at least one trigger.", nameof(triggers));
+        }
+
+        foreach (var trigger in triggers)
+        {
+            builder.AddEventType(new WebhookEventType($"{resource}.{trigger}") { Group = resource, Description = $"The {trigger} trigger of {resource}." });
+        }
+
+        return builder;
+    }
+
+    /// <summary>Adds a signer; subscriptions choose it by its <see cref="IWebhookSigner.Scheme"/>.</summary>
+    /// <typeparam name="TSigner">The signer.</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <returns>The builder.</returns>
+    public static IWebhooksBuilder AddSigner<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] TSigner>(this IWebhooksBuilder builder) where TSigner : class, IWebhookSigner
+    {
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IWebhookSigner, TSigner>());
+        return builder;
+    }
+
+    /// <summary>Adds an observer of lifecycle steps (disabled subscriptions, given-up deliveries, recoveries).</summary>
+    /// <typeparam name="TObserver">The observer.</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <returns>The builder.</returns>
+    public static IWebhooksBuilder AddObserver<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] TObserver>(this IWebhooksBuilder builder) where TObserver : class, IWebhookObserver
+    {
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IWebhookObserver, TObserver>());
+        return builder;
+    }
+
+    /// <summary>Sets how payloads are serialized (add a source-generated context for trimmed or AOT apps).</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="configure">Changes the serializer options.</param>
+    /// <returns>The builder.</returns>
+    public static IWebhooksBuilder ConfigureSerializer(this IWebhooksBuilder builder, Action<System.Text.Json.JsonSerializerOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.Configure<WebhookSerializerOptions>(o => configure(o.JsonSerializerOptions));
+        return builder;
+    }
+}

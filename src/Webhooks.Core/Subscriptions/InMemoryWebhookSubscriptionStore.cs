@@ -1,0 +1,183 @@
+using Webhooks.Core.Catalog;
+
+namespace Webhooks.Core.Subscriptions;
+
+/// <summary>
+/// Thread-safe in-process store. Subscriptions are indexed by (owner, event pattern), so
+/// <see cref="FindForEventAsync"/> looks at a handful of buckets however many subscriptions exist.
+/// Reads take a snapshot under a lock; writes are rare next to publishes.
+/// </summary>
+internal sealed class InMemoryWebhookSubscriptionStore : IWebhookSubscriptionStore
+{
+    private readonly Lock _gate = new();
+    private readonly SortedDictionary<string, WebhookSubscription> _byId = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Owner, string Pattern), HashSet<string>> _byPattern = [];
+    private readonly Dictionary<(string Owner, string Name), string> _byName = [];
+
+    public Task<WebhookSubscription> CreateAsync(WebhookSubscription subscription, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        lock (_gate)
+        {
+            if (_byId.ContainsKey(subscription.Id))
+            {
+                throw new WebhookConflictException($"A subscription with id '{subscription.Id}' already exists.");
+            }
+
+            EnsureNameFree(subscription, exceptId: null);
+            var stored = subscription with { Version = 1 };
+            Index(stored);
+            return Task.FromResult(stored);
+        }
+    }
+
+    public Task<WebhookSubscription?> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_byId.GetValueOrDefault(id));
+        }
+    }
+
+    public Task<WebhookPage<WebhookSubscription>> ListAsync(WebhookSubscriptionQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var limit = Math.Clamp(query.Limit, 1, 500);
+        var items = new List<WebhookSubscription>(limit + 1);
+        lock (_gate)
+        {
+            IEnumerable<WebhookSubscription> source = _byId.Values;
+            if (query.Cursor is not null)
+            {
+                source = source.Where(s => string.CompareOrdinal(s.Id, query.Cursor) > 0);
+            }
+
+            foreach (var s in source)
+            {
+                if (s.Owner == query.Owner
+                    && (query.Active is null || s.Active == query.Active)
+                    && (query.Event is null || s.Events.Contains(query.Event, StringComparer.Ordinal)))
+                {
+                    items.Add(s);
+                    if (items.Count > limit)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+
+        string? next = null;
+        if (items.Count > limit)
+        {
+            items.RemoveAt(limit);
+            next = items[^1].Id;
+        }
+
+        return Task.FromResult(new WebhookPage<WebhookSubscription>(items, next));
+    }
+
+    public Task<IReadOnlyList<WebhookSubscription>> FindForEventAsync(string? owner, WebhookEventType eventType, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(eventType);
+        var ownerKey = owner ?? "";
+        List<WebhookSubscription>? result = null;
+        HashSet<string>? seen = null;
+        lock (_gate)
+        {
+            foreach (var pattern in eventType.GetSubscriptionPatterns())
+            {
+                if (!_byPattern.TryGetValue((ownerKey, pattern), out var ids))
+                {
+                    continue;
+                }
+
+                foreach (var id in ids)
+                {
+                    var s = _byId[id];
+                    if (s.Active && s.Owner == owner && (seen ??= new(StringComparer.Ordinal)).Add(id))
+                    {
+                        (result ??= []).Add(s);
+                    }
+                }
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<WebhookSubscription>>(result ?? []);
+    }
+
+    public Task<WebhookSubscription?> UpdateAsync(WebhookSubscription subscription, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        lock (_gate)
+        {
+            if (!_byId.TryGetValue(subscription.Id, out var current))
+            {
+                return Task.FromResult<WebhookSubscription?>(null);
+            }
+
+            if (current.Version != subscription.Version)
+            {
+                throw new WebhookConcurrencyException(subscription.Id, subscription.Version, current.Version);
+            }
+
+            EnsureNameFree(subscription, exceptId: subscription.Id);
+            Unindex(current);
+            var stored = subscription with { Owner = current.Owner, Version = current.Version + 1, CreatedAt = current.CreatedAt };
+            Index(stored);
+            return Task.FromResult<WebhookSubscription?>(stored);
+        }
+    }
+
+    public Task<bool> DeleteAsync(string id, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!_byId.TryGetValue(id, out var current))
+            {
+                return Task.FromResult(false);
+            }
+
+            Unindex(current);
+            return Task.FromResult(true);
+        }
+    }
+
+    private void EnsureNameFree(WebhookSubscription subscription, string? exceptId)
+    {
+        if (_byName.TryGetValue((subscription.Owner ?? "", subscription.Name), out var holder) && holder != exceptId)
+        {
+            throw new WebhookConflictException($"A subscription named '{subscription.Name}' already exists for this owner; choose another name.");
+        }
+    }
+
+    private void Index(WebhookSubscription s)
+    {
+        var owner = s.Owner ?? "";
+        _byId[s.Id] = s;
+        _byName[(owner, s.Name)] = s.Id;
+        foreach (var e in s.Events)
+        {
+            if (!_byPattern.TryGetValue((owner, e), out var ids))
+            {
+                _byPattern[(owner, e)] = ids = new(StringComparer.Ordinal);
+            }
+
+            ids.Add(s.Id);
+        }
+    }
+
+    private void Unindex(WebhookSubscription s)
+    {
+        var owner = s.Owner ?? "";
+        _byId.Remove(s.Id);
+        _byName.Remove((owner, s.Name));
+        foreach (var e in s.Events)
+        {
+            if (_byPattern.TryGetValue((owner, e), out var ids) && ids.Remove(s.Id) && ids.Count == 0)
+            {
+                _byPattern.Remove((owner, e));
+            }
+        }
+    }
+}
