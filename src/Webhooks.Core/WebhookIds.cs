@@ -4,39 +4,45 @@ namespace Webhooks.Core;
 
 /// <summary>
 /// Sortable, URL-safe ids: a prefix, then 26 Crockford base32 characters (48-bit millisecond
-/// time + 80 random bits, as ULID), so ids created later sort later and paging by id is stable.
+/// time + 80 random bits, as ULID). Monotonic within a process: an id made in the same
+/// millisecond as the previous one is that one plus one, so ids created later sort later and
+/// paging by id is stable.
 /// </summary>
 internal static class WebhookIds
 {
     private const string Alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    private static readonly Lock Gate = new();
+    private static UInt128 _last;
 
     public static string New(string prefix, DateTimeOffset now)
     {
-        Span<byte> bytes = stackalloc byte[16];
-        long ms = now.ToUnixTimeMilliseconds();
-        for (int i = 5; i >= 0; i--)
+        Span<byte> random = stackalloc byte[10];
+        RandomNumberGenerator.Fill(random);
+        UInt128 value = (UInt128)(ulong)Math.Max(0, now.ToUnixTimeMilliseconds()) << 80;
+        for (int i = 0; i < random.Length; i++)
         {
-            bytes[i] = (byte)(ms & 0xFF);
-            ms >>= 8;
+            value |= (UInt128)random[i] << (8 * (9 - i));
         }
 
-        RandomNumberGenerator.Fill(bytes[6..]);
-        return string.Create(prefix.Length + 26, (prefix, bytes.ToArray()), static (span, state) =>
+        lock (Gate)
+        {
+            if (value <= _last)
+            {
+                value = _last + 1;
+            }
+
+            _last = value;
+        }
+
+        return string.Create(prefix.Length + 26, (prefix, value), static (span, state) =>
         {
             state.prefix.AsSpan().CopyTo(span);
             var dest = span[state.prefix.Length..];
-            var b = state.Item2;
-            // 128 bits -> 26 chars of 5 bits (the first char carries 3 bits).
-            UInt128 value = 0;
-            foreach (var x in b)
-            {
-                value = (value << 8) | x;
-            }
-
+            var v = state.value;
             for (int i = 25; i >= 0; i--)
             {
-                dest[i] = Alphabet[(int)(value & 31)];
-                value >>= 5;
+                dest[i] = Alphabet[(int)(v & 31)];
+                v >>= 5;
             }
         });
     }
