@@ -1,0 +1,70 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Webhooks.Core.Tests.Infrastructure;
+
+namespace Webhooks.Core.Tests.Delivery;
+
+public sealed class WebhookOptionsTests
+{
+    public static TheoryData<string, Action<WebhookOptions>, string> InvalidSettings => new()
+    {
+        { "concurrency", o => o.MaxConcurrentDeliveries = 0, "MaxConcurrentDeliveries is 0; use 1 to 10000" },
+        { "attempt timeout", o => o.AttemptTimeout = TimeSpan.Zero, "AttemptTimeout is 00:00:00" },
+        { "connect timeout", o => o.ConnectTimeout = TimeSpan.FromHours(1), "ConnectTimeout is 01:00:00" },
+        { "lease shorter than attempt", o => { o.AttemptTimeout = TimeSpan.FromSeconds(30); o.LeaseDuration = TimeSpan.FromSeconds(10); }, "LeaseDuration (00:00:10) must be longer than AttemptTimeout" },
+        { "negative retry", o => o.RetrySchedule = [TimeSpan.FromSeconds(-1)], "RetrySchedule delays must be between" },
+        { "jitter", o => o.RetryJitter = 2, "RetryJitter is 2" },
+        { "poll", o => o.PollInterval = TimeSpan.Zero, "PollInterval is 00:00:00" },
+        { "payload", o => o.MaxPayloadBytes = 10, "MaxPayloadBytes is 10" },
+        { "scheme", o => o.DefaultSignatureScheme = "rot13", "DefaultSignatureScheme 'rot13' has no registered signer" },
+        { "hmac header", o => o.HmacSignatureHeader = "X Bad", "HmacSignatureHeader must be a valid HTTP header name" },
+        { "event header", o => o.EventTypeHeader = "a:b", "EventTypeHeader must be a valid HTTP header name" },
+        { "user agent", o => o.UserAgent = "", "UserAgent must be non-empty" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidSettings))]
+    public async Task Start_InvalidSetting_FailsNamingSettingAndRange(string because, Action<WebhookOptions> change, string message)
+    {
+        var act = () => WebhookHost.StartAsync(b => b.AddEventType("a"), change);
+
+        (await act.Should().ThrowAsync<OptionsValidationException>(because)).Which.Message.Should().Contain(message);
+    }
+
+    [Fact]
+    public async Task Start_Defaults_AreValid()
+    {
+        var services = new ServiceCollection();
+        services.AddWebhooks();
+        await using var provider = services.BuildServiceProvider();
+
+        var options = provider.GetRequiredService<IOptions<WebhookOptions>>().Value;
+
+        options.RetrySchedule.Should().HaveCount(7);
+        options.AttemptTimeout.Should().Be(TimeSpan.FromSeconds(15));
+        options.AllowHttp.Should().BeFalse();
+    }
+
+    [Fact]
+    public void AddWebhooks_CalledTwice_RegistersOnce_AndAppStoreWins()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<Core.Subscriptions.IWebhookSubscriptionStore, FakeOrderStore>();
+        services.AddWebhooks();
+        services.AddWebhooks();
+
+        services.Count(d => d.ServiceType == typeof(Microsoft.Extensions.Hosting.IHostedService)).Should().Be(1);
+        services.Where(d => d.ServiceType == typeof(Core.Subscriptions.IWebhookSubscriptionStore)).Should().ContainSingle()
+            .Which.ImplementationType.Should().Be<FakeOrderStore>();
+    }
+
+    private sealed class FakeOrderStore : Core.Subscriptions.IWebhookSubscriptionStore
+    {
+        public Task<Core.Subscriptions.WebhookSubscription> CreateAsync(Core.Subscriptions.WebhookSubscription subscription, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<bool> DeleteAsync(string id, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<IReadOnlyList<Core.Subscriptions.WebhookSubscription>> FindForEventAsync(string? owner, Core.Catalog.WebhookEventType eventType, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<Core.Subscriptions.WebhookSubscription?> GetAsync(string id, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<Core.Subscriptions.WebhookPage<Core.Subscriptions.WebhookSubscription>> ListAsync(Core.Subscriptions.WebhookSubscriptionQuery query, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<Core.Subscriptions.WebhookSubscription?> UpdateAsync(Core.Subscriptions.WebhookSubscription subscription, CancellationToken cancellationToken) => throw new NotSupportedException();
+    }
+}
