@@ -28,11 +28,12 @@ public static class OrderEndpoints
         orders.MapPost("/", Create)
             .WithName("CreateOrder").WithSummary("Place an order (publishes order.created)")
             .Accepts<CreateOrderRequest>("application/json").ProducesValidationProblem().ProducesProblem(StatusCodes.Status413PayloadTooLarge);
-        orders.MapGet("/{id:int}", Get).WithName("GetOrder").WithSummary("Get an order");
+        orders.MapGet("/{id:int}", Get).WithName("GetOrder").WithSummary("Get an order").ProducesProblem(StatusCodes.Status404NotFound);
         orders.MapPut("/{id:int}", Update)
             .WithName("UpdateOrder").WithSummary("Change an order (publishes order.updated with the changed fields)")
-            .Accepts<UpdateOrderRequest>("application/json").ProducesValidationProblem().ProducesProblem(StatusCodes.Status413PayloadTooLarge);
-        orders.MapDelete("/{id:int}", Delete).WithName("DeleteOrder").WithSummary("Delete an order (publishes order.deleted)");
+            .Accepts<UpdateOrderRequest>("application/json").ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        orders.MapDelete("/{id:int}", Delete).WithName("DeleteOrder").WithSummary("Delete an order (publishes order.deleted)").ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
 

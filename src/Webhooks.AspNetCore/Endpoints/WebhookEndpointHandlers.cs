@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
@@ -19,6 +20,9 @@ namespace Webhooks.AspNetCore.Endpoints;
 /// </summary>
 internal static class WebhookEndpointHandlers
 {
+    private const string LimitDescription = "Most items per page, 1 to 500; the default is 50 (WebhookEndpointOptions.DefaultPageSize).";
+    private const string CursorDescription = "The nextCursor of the previous page, unchanged; omit for the first page.";
+
     private static readonly TimeSpan DefaultStatsWindow = TimeSpan.FromHours(24);
     private static readonly TimeSpan DefaultStatsBucket = TimeSpan.FromHours(1);
 
@@ -33,7 +37,12 @@ internal static class WebhookEndpointHandlers
         TypedResults.Json(WebhookApiMapper.ToCatalog(catalog), Json.WebhookEventCatalogResponse);
 
     public static async Task<JsonHttpResult<WebhookSubscriptionPage>> ListSubscriptions(
-        HttpContext context, WebhookSubscriptionManager manager, string? limit, string? cursor, string? @event, string? active)
+        HttpContext context,
+        WebhookSubscriptionManager manager,
+        [Description(LimitDescription)] string? limit,
+        [Description(CursorDescription)] string? cursor,
+        [Description("Only subscriptions listing exactly this event type or pattern, such as order.created or order.*.")] string? @event,
+        [Description("Only active (true) or inactive (false) subscriptions.")] string? active)
     {
         var page = await manager.ListAsync(
             Owner(context),
@@ -144,7 +153,12 @@ internal static class WebhookEndpointHandlers
     }
 
     public static async Task<Results<JsonHttpResult<WebhookDeliveryPage>, ProblemHttpResult>> ListDeliveries(
-        HttpContext context, WebhookSubscriptionManager manager, string id, string? status, string? limit, string? cursor)
+        HttpContext context,
+        WebhookSubscriptionManager manager,
+        string id,
+        [Description("Only deliveries in this status: pending, succeeded or failed.")] string? status,
+        [Description(LimitDescription)] string? limit,
+        [Description(CursorDescription)] string? cursor)
     {
         RequireId(id, SubscriptionIdPrefix, "id");
         var page = await manager.GetDeliveriesAsync(
@@ -222,7 +236,11 @@ internal static class WebhookEndpointHandlers
     }
 
     public static async Task<Results<JsonHttpResult<WebhookStatsResponse>, ProblemHttpResult>> GetStats(
-        HttpContext context, WebhookSubscriptionManager manager, string id, string? window, string? bucket)
+        HttpContext context,
+        WebhookSubscriptionManager manager,
+        string id,
+        [Description("How far back: 15m, 24h, 7d or hh:mm:ss; default 24h, at most 31d.")] string? window,
+        [Description("Bucket width: 1m to the window, at most 1000 buckets; default 1h (1m for windows under an hour).")] string? bucket)
     {
         RequireId(id, SubscriptionIdPrefix, "id");
         var w = Duration(window, DefaultStatsWindow, "window");
