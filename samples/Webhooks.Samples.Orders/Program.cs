@@ -50,8 +50,7 @@ if (!builder.Environment.IsDevelopment())
 
 // ── Storage: in-memory (the default of AddWebhooks()). Durable storage for several instances is
 //    configured HERE, for example when ConnectionStrings:Webhooks is set:
-//    if (builder.Configuration.GetConnectionString("Webhooks") is { Length: > 0 } connectionString) { /* webhooks.Add...(connectionString) */ }
-_ = webhooks;
+//    if (builder.Configuration.GetConnectionString("Webhooks") is { Length: > 0 } connectionString) { webhooks.Add...(connectionString); }
 
 var app = builder.Build();
 

@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Webhooks.AspNetCore;
+using Webhooks.AspNetCore.Endpoints;
 using Webhooks.AspNetCore.Owners;
 using Webhooks.Core.DependencyInjection;
 
@@ -11,9 +12,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class WebhooksEndpointsBuilderExtensions
 {
     /// <summary>
-    /// Registers the management endpoints' options (validated at start) and the default owner
-    /// resolver (the user's id claim). <c>MapWebhooks()</c> works without this call, with the
-    /// defaults; call it to change them. Safe to call several times.
+    /// Registers what <c>MapWebhooks()</c> needs: its options (validated at start), the default
+    /// owner resolver (the user's id claim) and the ProblemDetails service its errors are written
+    /// with (also in trimmed and native AOT apps). Safe to call several times.
     /// </summary>
     /// <param name="builder">The webhooks builder from <c>AddWebhooks()</c>.</param>
     /// <param name="configure">Changes <see cref="WebhookEndpointOptions"/>.</param>
@@ -32,6 +33,8 @@ public static class WebhooksEndpointsBuilderExtensions
 
         // TryAdd is used so that an application's own resolver, registered before or after, wins.
         services.TryAddSingleton<IWebhookOwnerResolver, ClaimsWebhookOwnerResolver>();
+        services.TryAddSingleton<WebhookEndpointsMarker>();
+        services.AddProblemDetails();
         return builder;
     }
 

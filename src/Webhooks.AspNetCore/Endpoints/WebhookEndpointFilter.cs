@@ -1,10 +1,12 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using Webhooks.AspNetCore.Owners;
 using Webhooks.Core;
 
 namespace Webhooks.AspNetCore.Endpoints;
+
+/// <summary>Shows <c>MapWebhooks()</c> that <c>AddEndpoints()</c> was called.</summary>
+internal sealed class WebhookEndpointsMarker;
 
 /// <summary>Marks an endpoint that does not act on an owner's data (the event catalog), so no owner is resolved.</summary>
 internal sealed class WebhookOwnerNotRequiredMetadata
@@ -33,8 +35,7 @@ internal sealed class WebhookEndpointFilter : IEndpointFilter
         {
             if (http.GetEndpoint()?.Metadata.GetMetadata<WebhookOwnerNotRequiredMetadata>() is null)
             {
-                var resolver = http.RequestServices.GetService<IWebhookOwnerResolver>()
-                    ?? new ClaimsWebhookOwnerResolver(http.RequestServices.GetRequiredService<IOptions<WebhookEndpointOptions>>());
+                var resolver = http.RequestServices.GetRequiredService<IWebhookOwnerResolver>();
                 var owner = await resolver.ResolveOwnerAsync(http, http.RequestAborted).ConfigureAwait(false);
                 if (string.IsNullOrEmpty(owner))
                 {

@@ -26,14 +26,14 @@ public static class WebhookEndpointRouteBuilderExtensions
     /// <param name="endpoints">The app, or a route group of it.</param>
     /// <param name="prefix">The route prefix.</param>
     /// <returns>A builder for conventions on every endpoint: authorization, rate limiting, tags, CORS.</returns>
-    /// <exception cref="InvalidOperationException"><c>services.AddWebhooks()</c> was not called.</exception>
+    /// <exception cref="InvalidOperationException"><c>services.AddWebhooks().AddEndpoints()</c> was not called.</exception>
     public static IEndpointConventionBuilder MapWebhooks(this IEndpointRouteBuilder endpoints, [StringSyntax("Route")] string prefix = "/webhooks")
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(prefix);
-        if (endpoints.ServiceProvider.GetService<WebhookSubscriptionManager>() is null)
+        if (endpoints.ServiceProvider.GetService<WebhookSubscriptionManager>() is null || endpoints.ServiceProvider.GetService<WebhookEndpointsMarker>() is null)
         {
-            throw new InvalidOperationException("MapWebhooks() needs the webhook services: call builder.Services.AddWebhooks() (and register your event types) before building the app.");
+            throw new InvalidOperationException("MapWebhooks() needs the webhook services: call builder.Services.AddWebhooks().AddEndpoints() (and register your event types) before building the app.");
         }
 
         var group = endpoints.MapGroup(prefix);

@@ -124,15 +124,22 @@ public sealed class AuthorizationTests
         (await client.GetAsync("/webhooks")).StatusCode.Should().Be(HttpStatusCode.NotFound);
     }
 
-    [Fact]
-    public async Task MapWebhooks_WithoutAddWebhooks_ThrowsWithWhatToDo()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task MapWebhooks_WithoutAddEndpoints_ThrowsWithWhatToDo(bool addWebhooks)
     {
         var builder = WebApplication.CreateSlimBuilder();
+        if (addWebhooks)
+        {
+            builder.Services.AddWebhooks().AddResource("order");
+        }
+
         await using var app = builder.Build();
 
         var act = () => app.MapWebhooks();
 
-        act.Should().Throw<InvalidOperationException>().WithMessage("*AddWebhooks()*");
+        act.Should().Throw<InvalidOperationException>().WithMessage("*AddWebhooks().AddEndpoints()*");
     }
 
     private sealed class TenantResolver : IWebhookOwnerResolver
