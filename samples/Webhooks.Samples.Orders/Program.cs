@@ -1,6 +1,7 @@
 // The Orders sample: an orders API whose changes are published as webhooks, with the management
 // endpoints at /webhooks. In-memory by default; see README for a curl session.
 using Microsoft.AspNetCore.Authentication;
+using Webhooks.AspNetCore;
 using Webhooks.Core;
 using Webhooks.Samples.Orders;
 using Webhooks.Samples.Orders.Orders;
@@ -18,7 +19,8 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<OrderStore>();
 
 // ── Webhooks: the order events, the management endpoints, every option bound from section "Webhooks"
-//    (so Webhooks__AllowHttp=true, Webhooks__AttemptTimeout=00:00:05, ... work from the environment).
+//    (Webhooks__AllowHttp=true, Webhooks__AttemptTimeout=00:00:05, Webhooks__Endpoints__DefaultPageSize=20,
+//    ... work from the environment).
 var webhooks = builder.Services.AddWebhooks()
     .AddEventType(OrderEvents.Created)
     .AddEventType(OrderEvents.Updated)
@@ -34,6 +36,7 @@ builder.Services.Configure<WebhookOptions>(options =>
         options.RetrySchedule = webhooksSection.GetSection(nameof(WebhookOptions.RetrySchedule)).Get<List<TimeSpan>>() ?? [];
     }
 });
+builder.Services.Configure<WebhookEndpointOptions>(webhooksSection.GetSection("Endpoints"));
 
 if (!builder.Environment.IsDevelopment())
 {

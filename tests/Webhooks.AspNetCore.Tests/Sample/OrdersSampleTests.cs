@@ -221,10 +221,15 @@ public sealed class OrdersSampleTests : IAsyncLifetime
                 ["Webhooks:AllowHttp"] = "true",
                 ["Webhooks:RetrySchedule:0"] = "00:00:01",
                 ["Webhooks:MaxConcurrentDeliveries"] = "3",
+                ["Webhooks:Endpoints:DefaultPageSize"] = "1",
             });
             using var dave = production.ClientWithKey(envKey);
 
             await dave.CreateSubscriptionAsync("from-env", "http://example.com/hook");
+            await dave.CreateSubscriptionAsync("second", "http://example.com/hook2");
+            var page = await (await dave.GetAsync("/webhooks")).JsonAsync(HttpStatusCode.OK);
+            page["items"]!.AsArray().Should().ContainSingle("Webhooks:Endpoints:DefaultPageSize is 1");
+            page["nextCursor"].Should().NotBeNull();
             var options = production.Services.GetRequiredService<IOptions<WebhookOptions>>().Value;
             options.AllowHttp.Should().BeTrue();
             options.RetrySchedule.Should().Equal([TimeSpan.FromSeconds(1)], "a configured schedule replaces the default one");
