@@ -1,3 +1,4 @@
+using Webhooks.Core.Security;
 using Webhooks.Core.Signing;
 
 namespace Webhooks.Core;
@@ -90,6 +91,10 @@ public sealed class WebhookOptions
     /// <summary>Most finished deliveries (with their attempts) the in-memory store keeps; the oldest go first. Pending ones are never dropped.</summary>
     /// <value>The default value is 10,000.</value>
     public int InMemoryRetainedDeliveries { get; set; } = 10_000;
+
+    /// <summary>Where deliveries may connect (the SSRF guard): loopback, allow and deny lists, ports. Bound under <c>Webhooks:Network</c>.</summary>
+    /// <value>By default private, loopback (except in Development), link-local and other special addresses are blocked; any port.</value>
+    public WebhookNetworkOptions Network { get; set; } = new();
 
     /// <summary>The <c>User-Agent</c> sent with every delivery.</summary>
     /// <value>The default value is <c>Webhooks.Core/1.0</c>.</value>

@@ -108,6 +108,11 @@ internal sealed class WebhookSender(
         {
             return (Failed(WebhookErrorKind.Timeout, $"No complete answer within {o.AttemptTimeout.TotalSeconds:0.###} s (WebhookOptions.AttemptTimeout)."), null);
         }
+        catch (OperationCanceledException ex) when (ex.InnerException is TimeoutException && !cancellationToken.IsCancellationRequested)
+        {
+            // SocketsHttpHandler reports its ConnectTimeout as a cancellation wrapping a TimeoutException.
+            return (Failed(WebhookErrorKind.ConnectionFailed, $"Could not connect to the receiver within {o.ConnectTimeout.TotalSeconds:0.###} s (WebhookOptions.ConnectTimeout)."), null);
+        }
         catch (HttpRequestException ex) when (!cancellationToken.IsCancellationRequested)
         {
             return (Failed(ClassifyKind(ex), Describe(ex)), null);

@@ -7,6 +7,7 @@ using Webhooks.Core.Catalog;
 using Webhooks.Core.Delivery;
 using Webhooks.Core.DependencyInjection;
 using Webhooks.Core.Publishing;
+using Webhooks.Core.Security;
 using Webhooks.Core.Signing;
 using Webhooks.Core.Subscriptions;
 
@@ -67,6 +68,7 @@ public static class WebhooksServiceCollectionExtensions
             sp.GetRequiredService<IOptions<WebhookOptions>>(),
             sp.GetRequiredService<TimeProvider>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WebhookDispatcher>());
+        WebhookSecurityRegistration.AddWebhookSecurity(services);
 
         services.AddHttpClient(HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(sp =>
@@ -74,6 +76,10 @@ public static class WebhooksServiceCollectionExtensions
                 var o = sp.GetRequiredService<IOptions<WebhookOptions>>().Value;
                 return new SocketsHttpHandler
                 {
+                    // Every connection goes through the SSRF guard, to the addresses it checked; a proxy
+                    // would be connected to instead of the receiver, so none is used.
+                    ConnectCallback = sp.GetRequiredService<WebhookNetworkGuard>().ConnectAsync,
+                    UseProxy = false,
                     AllowAutoRedirect = false,
                     UseCookies = false,
                     AutomaticDecompression = DecompressionMethods.None,

@@ -53,6 +53,7 @@ public sealed class WebhookSubscriptionManager
     {
         ArgumentNullException.ThrowIfNull(definition);
         _validator.ValidateDefinition(definition);
+        await _validator.ValidateUrlTargetAsync(definition.Url, cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow();
         var secret = definition.Secret ?? WebhookSecret.Generate();
         var subscription = new WebhookSubscription
@@ -129,6 +130,11 @@ public sealed class WebhookSubscriptionManager
         }
 
         _validator.ValidatePatch(patch, current);
+        if (patch.Url is not null)
+        {
+            await _validator.ValidateUrlTargetAsync(patch.Url, cancellationToken).ConfigureAwait(false);
+        }
+
         bool activating = patch.Active == true && !current.Active;
         var next = current with
         {
@@ -217,10 +223,11 @@ public sealed class WebhookSubscriptionManager
     /// <param name="cancellationToken">Cancels the send.</param>
     /// <returns>The attempt.</returns>
     /// <exception cref="WebhookValidationException">The URL, auth or headers are invalid.</exception>
-    public Task<WebhookAttempt> SendTestAsync(WebhookTestTarget target, CancellationToken cancellationToken = default)
+    public async Task<WebhookAttempt> SendTestAsync(WebhookTestTarget target, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(target);
         _validator.ValidateTarget(target.Url, target.Auth, target.Headers, target.Secret, target.SignatureScheme);
+        await _validator.ValidateUrlTargetAsync(target.Url, cancellationToken).ConfigureAwait(false);
         var t = new WebhookTarget(
             target.Url,
             target.Auth ?? WebhookAuth.None,
@@ -228,7 +235,7 @@ public sealed class WebhookSubscriptionManager
             [target.Secret ?? WebhookSecret.Generate()],
             target.SignatureScheme ?? _options.Value.DefaultSignatureScheme,
             target.Name);
-        return SendTestCoreAsync(t, null, cancellationToken);
+        return await SendTestCoreAsync(t, null, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>One of the owner's subscription's deliveries, newest first.</summary>

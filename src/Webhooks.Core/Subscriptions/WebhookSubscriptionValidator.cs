@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using Microsoft.Extensions.Options;
 using Webhooks.Core.Catalog;
+using Webhooks.Core.Security;
 using Webhooks.Core.Signing;
 
 namespace Webhooks.Core.Subscriptions;
@@ -9,7 +10,8 @@ namespace Webhooks.Core.Subscriptions;
 internal sealed class WebhookSubscriptionValidator(
     IWebhookEventCatalog catalog,
     IOptions<WebhookOptions> options,
-    IEnumerable<IWebhookSigner> signers)
+    IEnumerable<IWebhookSigner> signers,
+    WebhookNetworkGuard networkGuard)
 {
     public const int MaxUrlLength = 2048;
     public const int MaxNameLength = 200;
@@ -152,6 +154,23 @@ internal sealed class WebhookSubscriptionValidator(
         if (string.IsNullOrEmpty(uri.Host))
         {
             errors.Add(field, "The URL must name a host.");
+        }
+        else if (networkGuard.CheckUrl(uri) is { } blocked)
+        {
+            errors.Add(field, blocked);
+        }
+    }
+
+    /// <summary>
+    /// The SSRF check that needs DNS, run after the synchronous validation: a host name that resolves
+    /// to a blocked address is refused. Deliveries check every connection again (DNS rebinding).
+    /// </summary>
+    public async Task ValidateUrlTargetAsync(string url, CancellationToken cancellationToken)
+    {
+        if (Uri.TryCreate(url, UriKind.Absolute, out var uri)
+            && await networkGuard.CheckUrlAsync(uri, cancellationToken).ConfigureAwait(false) is { } blocked)
+        {
+            throw new WebhookValidationException("url", blocked);
         }
     }
 

@@ -31,6 +31,7 @@ public sealed class WebhookHost : IAsyncDisposable
         var webhooks = builder.Services.AddWebhooks(o =>
         {
             o.AllowHttp = true;
+            o.Network.AllowLoopback = true;   // every receiver here is on 127.0.0.1; plain AddWebhooks() blocks loopback
             o.RetrySchedule = [TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(50)];
             o.RetryJitter = 0;
             o.PollInterval = TimeSpan.FromMilliseconds(20);
