@@ -125,20 +125,20 @@ internal static class WebhookAddressRules
 
         if (InPrefix(value, Nat64, 96))
         {
-            return Embedded(ClassifyV4((uint)value), "the NAT64 form (64:ff9b::/96)");
+            return Embedded(ClassifyV4((uint)value), "the NAT64 form (64:ff9b::/96) of ");
         }
 
         if (InPrefix(value, SixToFour, 16))
         {
-            return Embedded(ClassifyV4((uint)(value >> 80)), "the 6to4 form (2002::/16)");
+            return Embedded(ClassifyV4((uint)(value >> 80)), "the 6to4 form (2002::/16) of ");
         }
 
         if (InPrefix(value, Teredo, 32))
         {
             var server = ClassifyV4((uint)(value >> 64));
             var client = ClassifyV4(~(uint)value);
-            return server.IsBlocked ? Embedded(server, "a Teredo address (2001::/32) whose server is")
-                : Embedded(client, "a Teredo address (2001::/32) whose client is");
+            return server.IsBlocked ? Embedded(server, "a Teredo address (2001::/32) whose server is ")
+                : Embedded(client, "a Teredo address (2001::/32) whose client is ");
         }
 
         return InPrefix(value, GlobalUnicast, 3)
@@ -171,7 +171,9 @@ internal static class WebhookAddressRules
             return true;
         }
 
-        if (!IPNetwork.TryParse(text, out network))
+        // IPNetwork masks 10.1.2.3/8 to 10.0.0.0/8 silently; a list that says more than it means is refused instead.
+        if (!IPNetwork.TryParse(text, out network) || !IPAddress.TryParse(text.AsSpan(0, text.IndexOf('/', StringComparison.Ordinal)), out var written)
+            || !written.Equals(network.BaseAddress))
         {
             return false;
         }
@@ -191,7 +193,7 @@ internal static class WebhookAddressRules
     }
 
     private static WebhookAddressVerdict Embedded(WebhookAddressVerdict inner, string form) =>
-        inner.IsBlocked ? new(WebhookAddressCategory.Embedded, $"{form} of {inner.Kind}") : WebhookAddressVerdict.Public;
+        inner.IsBlocked ? new(WebhookAddressCategory.Embedded, form + inner.Kind) : WebhookAddressVerdict.Public;
 
     private static WebhookAddressVerdict ClassifyV4(uint value)
     {

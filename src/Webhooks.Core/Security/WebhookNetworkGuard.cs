@@ -270,7 +270,7 @@ internal sealed class WebhookNetworkGuard
             return "an address in WebhookOptions.Network.BlockedAddresses";
         }
 
-        var verdict = WebhookAddressRules.Classify(a);
+        var verdict = WebhookAddressRules.Classify(address);
         if (!verdict.IsBlocked)
         {
             return null;

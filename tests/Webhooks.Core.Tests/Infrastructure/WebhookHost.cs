@@ -24,9 +24,10 @@ public sealed class WebhookHost : IAsyncDisposable
         Action<IWebhooksBuilder> configure,
         Action<WebhookOptions>? options = null,
         Action<IServiceCollection>? services = null,
-        bool start = true)
+        bool start = true,
+        string? environment = null)
     {
-        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = environment });
         builder.Services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
         var webhooks = builder.Services.AddWebhooks(o =>
         {
