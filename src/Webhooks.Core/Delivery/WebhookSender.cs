@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.Extensions.Options;
+using Webhooks.Core.Security;
 using Webhooks.Core.Signing;
 using Webhooks.Core.Subscriptions;
 
@@ -65,11 +66,22 @@ internal sealed class WebhookSender(
 
         foreach (var (key, value) in target.Headers)
         {
+            // Validation normally keeps these out; a subscription that skipped it must not inject header lines.
+            if (WebhookHeaderRules.CheckCustomHeader(key, value, o) is { } headerProblem)
+            {
+                return (Failed(WebhookErrorKind.Blocked, headerProblem), null);
+            }
+
             headers.TryAddWithoutValidation(key, value);
         }
 
         if (target.Auth.ToHeader() is { } auth)
         {
+            if (WebhookHeaderRules.CheckAuthHeader(auth.Name, auth.Value) is { } authProblem)
+            {
+                return (Failed(WebhookErrorKind.Blocked, authProblem), null);
+            }
+
             headers.Remove(auth.Name);
             headers.TryAddWithoutValidation(auth.Name, auth.Value);
         }

@@ -322,6 +322,10 @@ internal sealed class WebhookSubscriptionValidator(
             {
                 errors.Add("headers", $"The value of header '{Printable(name ?? "")}' must not contain line breaks or control characters.");
             }
+            else if (!WebhookHeaderRules.IsSafeValue(value))
+            {
+                errors.Add("headers", $"The value of header '{Printable(name ?? "")}' must be printable ASCII (no accents, emoji or other non-ASCII characters).");
+            }
             else if (value.Length > MaxHeaderValueLength)
             {
                 errors.Add("headers", $"The value of header '{name}' is {value.Length} characters; the limit is {MaxHeaderValueLength}.");
@@ -362,6 +366,13 @@ internal sealed class WebhookSubscriptionValidator(
             errors.Add("signatureScheme", $"Unknown signature scheme '{scheme}'. Known: {string.Join(", ", _schemes)}.");
         }
     }
+
+    /// <summary>Headers the library sets itself (transport, hop-by-hop, auth, signature, configured headers).</summary>
+    internal static bool IsReservedHeader(string name, WebhookOptions o) =>
+        ForbiddenHeaders.Contains(name) || name.StartsWith("Proxy-", StringComparison.OrdinalIgnoreCase)
+        || string.Equals(name, o.HmacSignatureHeader, StringComparison.OrdinalIgnoreCase)
+        || string.Equals(name, o.EventTypeHeader, StringComparison.OrdinalIgnoreCase)
+        || string.Equals(name, o.SubscriptionNameHeader, StringComparison.OrdinalIgnoreCase);
 
     private static bool IsToken(string name) =>
         name.Length is > 0 and <= 128 && name.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal));
