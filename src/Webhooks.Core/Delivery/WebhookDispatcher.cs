@@ -226,6 +226,11 @@ internal sealed partial class WebhookDispatcher(
 
     private async Task AfterAttemptAsync(WebhookSubscription? subscription, WebhookDelivery before, WebhookAttempt attempt, WebhookDeliveryTransition transition, WebhookAttemptRecorded recorded)
     {
+        if (attempt.Succeeded && _observers.Length == 0)
+        {
+            return; // the hot path: nothing to tell, nothing to disable
+        }
+
         var after = before with
         {
             Status = transition.Status,
