@@ -68,6 +68,7 @@ public sealed class WebhookSubscriptionManager
             Auth = definition.Auth ?? WebhookAuth.None,
             Headers = Copy(definition.Headers),
             Metadata = CopyMetadata(definition.Metadata),
+            Filter = CopyFilter(definition.Filter),
             Active = definition.Active,
             CreatedAt = now,
             UpdatedAt = now,
@@ -139,6 +140,7 @@ public sealed class WebhookSubscriptionManager
             Auth = patch.Auth ?? current.Auth,
             Headers = patch.Headers is null ? current.Headers : Copy(patch.Headers),
             Metadata = patch.Metadata is null ? current.Metadata : CopyMetadata(patch.Metadata),
+            Filter = patch.Filter is null ? current.Filter : CopyFilter(patch.Filter),
             Active = patch.Active ?? current.Active,
             DisabledReason = activating ? null : current.DisabledReason,
             SignatureScheme = patch.SignatureScheme ?? current.SignatureScheme,
@@ -369,6 +371,9 @@ public sealed class WebhookSubscriptionManager
         Secrets = [.. s.Secrets.Select(x => x with { Value = WebhookSecret.Mask(x.Value) })],
         Auth = s.Auth.Masked(),
     };
+
+    private static Dictionary<string, IReadOnlyList<string>> CopyFilter(IReadOnlyDictionary<string, IReadOnlyList<string>>? source) =>
+        source is null ? new(0, StringComparer.Ordinal) : source.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)[.. p.Value], StringComparer.Ordinal);
 
     private static Dictionary<string, string> CopyMetadata(IReadOnlyDictionary<string, string>? source) =>
         source is null ? new(0, StringComparer.Ordinal) : new(source, StringComparer.Ordinal);

@@ -488,3 +488,43 @@ public sealed class CountedPayloadConverter : JsonConverter<CountedPayload>
         writer.WriteEndObject();
     }
 }
+
+public sealed class AttributeFilterTests
+{
+    [Fact]
+    public async Task Filter_OnSeverity_DeliversOnlyMatchingEvents()
+    {
+        await using var receiver = await TestReceiver.StartAsync();
+        await using var host = await WebhookHost.StartAsync(b => b.AddEventType("backup.failed"));
+        await host.Subscriptions.CreateAsync(null, new WebhookSubscriptionDefinition
+        {
+            Name = "critical-only", Url = receiver.Url("/critical"), Events = ["backup.failed"],
+            Filter = new Dictionary<string, IReadOnlyList<string>> { ["severity"] = ["error", "critical"] },
+        });
+        await host.Subscriptions.CreateAsync(null, new WebhookSubscriptionDefinition { Name = "all", Url = receiver.Url("/all"), Events = ["backup.failed"] });
+
+        var info = await host.Publisher.PublishAsync("backup.failed", new { id = 1 }, new() { Attributes = new Dictionary<string, string> { ["severity"] = "info" } });
+        var critical = await host.Publisher.PublishAsync("backup.failed", new { id = 2 }, new() { Attributes = new Dictionary<string, string> { ["severity"] = "critical" } });
+        var none = await host.Publisher.PublishAsync("backup.failed", new { id = 3 });
+
+        info.DeliveryCount.Should().Be(1);
+        critical.DeliveryCount.Should().Be(2);
+        none.DeliveryCount.Should().Be(1, "an event without the attribute does not pass a filter on it");
+        var requests = await receiver.WaitForAsync(4);
+        requests.Where(r => r.Path == "/critical").Should().ContainSingle().Which.BodyText.Should().Contain("\"id\":2");
+    }
+
+    [Fact]
+    public async Task Filter_Invalid_IsRefused()
+    {
+        await using var host = await WebhookHost.StartAsync(b => b.AddEventType("backup.failed"), start: false);
+
+        var act = () => host.Subscriptions.CreateAsync(null, new WebhookSubscriptionDefinition
+        {
+            Name = "x", Url = "https://example.com/h", Events = ["backup.failed"],
+            Filter = new Dictionary<string, IReadOnlyList<string>> { ["severity"] = [] },
+        });
+
+        (await act.Should().ThrowAsync<WebhookValidationException>()).Which.Errors["filter"].Single().Should().Contain("1 to 50 allowed values");
+    }
+}
