@@ -20,6 +20,7 @@ using Webhooks.Core.Subscriptions;
 int deliveries = Arg("--deliveries", 20_000);
 int concurrency = Arg("--concurrency", 64);
 int rounds = Arg("--rounds", 3);
+bool libraryOnly = args.Contains("--library-only"); // for profiling the library's own path
 
 Console.WriteLine($"Webhooks.Core benchmark: {deliveries} deliveries per run, concurrency {concurrency}, {rounds} rounds, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 
@@ -46,7 +47,7 @@ var baselineRates = new List<double>();
 var libraryRates = new List<double>();
 for (int round = 1; round <= rounds + 1; round++)
 {
-    var b = await BaselineAsync();
+    var b = libraryOnly ? 1 : await BaselineAsync();
     var l = await LibraryAsync();
     if (round == 1)
     {
@@ -60,6 +61,11 @@ for (int round = 1; round <= rounds + 1; round++)
 
 var ratios = baselineRates.Zip(libraryRates, (b, l) => l / b).Order().ToList();
 double median = ratios[ratios.Count / 2];
+
+if (libraryOnly)
+{
+    return 0;
+}
 
 // 2. Publish cost vs subscription count.
 var publishSmall = await PublishCostAsync(10);
