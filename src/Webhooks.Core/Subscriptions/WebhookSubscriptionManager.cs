@@ -23,6 +23,7 @@ public sealed class WebhookSubscriptionManager
     private readonly WebhookDispatchSignal _signal;
     private readonly IOptions<WebhookOptions> _options;
     private readonly TimeProvider _time;
+    private readonly IWebhookSubscriptionRule[] _rules;
 
     internal WebhookSubscriptionManager(
         IWebhookSubscriptionStore store,
@@ -31,8 +32,10 @@ public sealed class WebhookSubscriptionManager
         WebhookSender sender,
         WebhookDispatchSignal signal,
         IOptions<WebhookOptions> options,
-        TimeProvider time)
+        TimeProvider time,
+        IEnumerable<IWebhookSubscriptionRule> rules)
     {
+        _rules = [.. rules];
         _store = store;
         _deliveries = deliveries;
         _validator = validator;
@@ -74,6 +77,7 @@ public sealed class WebhookSubscriptionManager
             UpdatedAt = now,
             Version = 1,
         };
+        await CheckRulesAsync(owner, null, subscription, cancellationToken).ConfigureAwait(false);
         var stored = await _store.CreateAsync(subscription, cancellationToken).ConfigureAwait(false);
         return new WebhookSubscriptionWithSecret(stored, secret);
     }
@@ -146,6 +150,7 @@ public sealed class WebhookSubscriptionManager
             SignatureScheme = patch.SignatureScheme ?? current.SignatureScheme,
             UpdatedAt = _time.GetUtcNow(),
         };
+        await CheckRulesAsync(owner, current, next, cancellationToken).ConfigureAwait(false);
         return Mask(await _store.UpdateAsync(next, cancellationToken).ConfigureAwait(false));
     }
 
@@ -351,6 +356,22 @@ public sealed class WebhookSubscriptionManager
 
         var s = await _store.GetAsync(id, cancellationToken).ConfigureAwait(false);
         return s is not null && s.Owner == owner ? s : null;
+    }
+
+    private async Task CheckRulesAsync(string? owner, WebhookSubscription? current, WebhookSubscription proposed, CancellationToken cancellationToken)
+    {
+        if (_rules.Length == 0)
+        {
+            return;
+        }
+
+        var context = new WebhookSubscriptionRuleContext(owner, current is null ? null : Mask(current), Mask(proposed)!);
+        foreach (var rule in _rules)
+        {
+            await rule.ValidateAsync(context, cancellationToken).ConfigureAwait(false);
+        }
+
+        context.ThrowIfAny();
     }
 
     private async Task<WebhookAttempt> SendTestCoreAsync(WebhookTarget target, string? subscriptionId, CancellationToken cancellationToken)
