@@ -125,6 +125,58 @@ public sealed class DeliveryTests
     }
 
     [Fact]
+    public async Task Receiver_ResetsConnection_AttemptFailsAsConnectionErrorAndIsRetried()
+    {
+        await using var receiver = await TestReceiver.StartAsync();
+        receiver.Responder = (ctx, n) =>
+        {
+            if (n == 1)
+            {
+                ctx.Abort();
+            }
+            else
+            {
+                ctx.Response.StatusCode = 200;
+            }
+
+            return Task.CompletedTask;
+        };
+        await using var host = await WebhookHost.StartAsync(b => b.AddEventType("order.created"));
+        var sub = await Subscribe(host, receiver.Url(), ["order.created"]);
+
+        await host.Publisher.PublishAsync("order.created", new { id = 1 });
+
+        var delivery = await WaitForStatus(host, sub.Subscription.Id, WebhookDeliveryStatus.Succeeded);
+        var details = await host.Subscriptions.GetDeliveryAsync(null, sub.Subscription.Id, delivery.Id);
+        details!.Attempts[0].ErrorKind.Should().Be(WebhookErrorKind.ConnectionFailed);
+        details.Attempts[0].Error.Should().NotBeNullOrEmpty();
+        details.Attempts[1].Succeeded.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Receiver_503WithRetryAfterDate_IsHonoured()
+    {
+        await using var receiver = await TestReceiver.StartAsync();
+        receiver.Responder = (ctx, n) =>
+        {
+            ctx.Response.StatusCode = n == 1 ? 503 : 200;
+            if (n == 1)
+            {
+                ctx.Response.Headers.RetryAfter = DateTimeOffset.UtcNow.AddSeconds(2).ToString("R");
+            }
+
+            return Task.CompletedTask;
+        };
+        await using var host = await WebhookHost.StartAsync(b => b.AddEventType("order.created"));
+        await Subscribe(host, receiver.Url(), ["order.created"]);
+
+        await host.Publisher.PublishAsync("order.created", new { id = 1 });
+
+        var requests = await receiver.WaitForAsync(2);
+        (requests[1].ReceivedAt - requests[0].ReceivedAt).Should().BeGreaterThan(TimeSpan.FromMilliseconds(900), "an HTTP-date Retry-After about 2 s ahead (whole seconds) was given");
+    }
+
+    [Fact]
     public async Task Receiver_410Gone_DisablesSubscriptionAtOnceAndNotifiesObserver()
     {
         await using var receiver = await TestReceiver.StartAsync();
