@@ -66,7 +66,8 @@ public static class WebhooksServiceCollectionExtensions
             sp.GetRequiredService<WebhookSender>(),
             sp.GetRequiredService<WebhookDispatchSignal>(),
             sp.GetRequiredService<IOptions<WebhookOptions>>(),
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetServices<IWebhookSubscriptionRule>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WebhookDispatcher>());
         WebhookSecurityRegistration.AddWebhookSecurity(services);
 
@@ -211,6 +212,16 @@ public static class WebhooksBuilderExtensions
     public static IWebhooksBuilder AddSigner<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] TSigner>(this IWebhooksBuilder builder) where TSigner : class, IWebhookSigner
     {
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IWebhookSigner, TSigner>());
+        return builder;
+    }
+
+    /// <summary>Adds an app rule checked on every subscription create and update, after the built-in validation.</summary>
+    /// <typeparam name="TRule">The rule.</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <returns>The builder.</returns>
+    public static IWebhooksBuilder AddSubscriptionRule<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] TRule>(this IWebhooksBuilder builder) where TRule : class, IWebhookSubscriptionRule
+    {
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IWebhookSubscriptionRule, TRule>());
         return builder;
     }
 

@@ -41,6 +41,7 @@ internal sealed class WebhookSubscriptionValidator(
         ValidateAuth(errors, auth);
         ValidateHeaders(errors, d.Headers, auth);
         ValidateMetadata(errors, d.Metadata);
+        ValidateFilter(errors, d.Filter);
         ValidateScheme(errors, d.SignatureScheme);
         if (d.Secret is not null && WebhookSecret.Validate(d.Secret) is { } secretError)
         {
@@ -81,6 +82,7 @@ internal sealed class WebhookSubscriptionValidator(
         }
 
         ValidateMetadata(errors, p.Metadata);
+        ValidateFilter(errors, p.Filter);
         ValidateScheme(errors, p.SignatureScheme);
         errors.ThrowIfAny();
     }
@@ -355,6 +357,35 @@ internal sealed class WebhookSubscriptionValidator(
             if (value is { Length: > 1024 })
             {
                 errors.Add("metadata", $"The metadata value of '{key}' is over 1024 characters.");
+            }
+        }
+    }
+
+    private static void ValidateFilter(Errors errors, IReadOnlyDictionary<string, IReadOnlyList<string>>? filter)
+    {
+        if (filter is null)
+        {
+            return;
+        }
+
+        if (filter.Count > 10)
+        {
+            errors.Add("filter", "At most 10 filter keys.");
+        }
+
+        foreach (var (key, values) in filter)
+        {
+            if (string.IsNullOrEmpty(key) || key.Length > 64)
+            {
+                errors.Add("filter", "Filter keys must be 1 to 64 characters.");
+            }
+            else if (values is null || values.Count is 0 or > 50)
+            {
+                errors.Add("filter", $"Filter '{key}' needs 1 to 50 allowed values.");
+            }
+            else if (values.Any(v => string.IsNullOrEmpty(v) || v.Length > 256))
+            {
+                errors.Add("filter", $"Filter '{key}' values must be 1 to 256 characters.");
             }
         }
     }
