@@ -27,29 +27,12 @@ var webhooks = builder.Services.AddWebhooks()
     .AddEventType(OrderEvents.Deleted)
     .AddEndpoints();
 var webhooksSection = builder.Configuration.GetSection("Webhooks");
-builder.Services.Configure<WebhookOptions>(options =>
-{
-    webhooksSection.Bind(options);
-    if (webhooksSection.GetSection(nameof(WebhookOptions.RetrySchedule)).Exists())
-    {
-        // Binding appends to a list; a configured schedule replaces the default one instead.
-        options.RetrySchedule = webhooksSection.GetSection(nameof(WebhookOptions.RetrySchedule)).Get<List<TimeSpan>>() ?? [];
-    }
-});
+builder.Services.Configure<WebhookOptions>(webhooksSection);
 builder.Services.Configure<WebhookEndpointOptions>(webhooksSection.GetSection("Endpoints"));
 
-if (!builder.Environment.IsDevelopment())
-{
-    // Loopback receivers are for local development only.
-    builder.Services.AddHttpClient(WebhooksServiceCollectionExtensions.HttpClientName)
-        .ConfigurePrimaryHttpMessageHandler((handler, _) =>
-        {
-            if (handler is SocketsHttpHandler sockets && sockets.ConnectCallback is null)
-            {
-                sockets.ConnectCallback = LoopbackGuard.ConnectAsync;
-            }
-        });
-}
+// Loopback receivers (http://127.0.0.1:...) are allowed in Development only: the library's SSRF guard
+// decides by the environment unless Webhooks:Network:AllowLoopback says otherwise; http:// itself is
+// allowed by Webhooks:AllowHttp, which appsettings.Development.json sets.
 
 // ── Storage: in-memory (the default of AddWebhooks()). Durable storage for several instances is
 //    configured HERE, for example when ConnectionStrings:Webhooks is set:

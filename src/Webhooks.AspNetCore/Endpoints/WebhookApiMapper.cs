@@ -22,6 +22,7 @@ internal static class WebhookApiMapper
         Auth = ToAuth(r.Auth),
         Headers = r.Headers,
         Metadata = r.Metadata,
+        Filter = r.Filter,
         Active = r.Active ?? true,
         Secret = r.Secret,
         SignatureScheme = r.SignatureScheme,
@@ -36,6 +37,7 @@ internal static class WebhookApiMapper
         Auth = ToAuth(r.Auth),
         Headers = r.Headers,
         Metadata = r.Metadata,
+        Filter = r.Filter,
         Active = r.Active,
         SignatureScheme = r.SignatureScheme,
     };
@@ -128,6 +130,7 @@ internal static class WebhookApiMapper
         Auth = ToMaskedModel(s.Auth),
         Headers = s.Headers,
         Metadata = s.Metadata,
+        Filter = s.Filter,
         SignatureScheme = s.SignatureScheme,
 
         // Reads come masked from the manager; create and rotate return the stored secret, shown only

@@ -205,6 +205,10 @@ internal static class WebhookJsonBody
                     {
                         Add(errors, path, $"Item {index} is null; expected {Expected(elementInfo)}.");
                     }
+                    else if (elementInfo.Kind != JsonTypeInfoKind.None)
+                    {
+                        CheckShape(item, elementInfo, path, errors, depth + 1);
+                    }
                     else if (!Matches(item, elementInfo))
                     {
                         Add(errors, path, $"Item {index} is {Describe(item.ValueKind)}; expected {Expected(elementInfo)}.");
@@ -230,7 +234,15 @@ internal static class WebhookJsonBody
                     {
                         Add(errors, path, $"The key '{Printable(entry.Name)}' is given more than once.");
                     }
-                    else if (entry.Value.ValueKind == JsonValueKind.Null || !Matches(entry.Value, valueInfo))
+                    else if (entry.Value.ValueKind == JsonValueKind.Null)
+                    {
+                        Add(errors, path, $"The value of '{Printable(entry.Name)}' is null; expected {Expected(valueInfo)}.");
+                    }
+                    else if (valueInfo.Kind != JsonTypeInfoKind.None)
+                    {
+                        CheckShape(entry.Value, valueInfo, path + "." + Printable(entry.Name), errors, depth + 1);
+                    }
+                    else if (!Matches(entry.Value, valueInfo))
                     {
                         Add(errors, path, $"The value of '{Printable(entry.Name)}' is {Describe(entry.Value.ValueKind)}; expected {Expected(valueInfo)}.");
                     }
@@ -331,8 +343,12 @@ internal static class WebhookJsonBody
             : "a JSON value";
     }
 
-    private static string Plural(JsonTypeInfo info) =>
-        (Nullable.GetUnderlyingType(info.Type) ?? info.Type) == typeof(string) ? "strings" : Expected(info).Replace("a ", "", StringComparison.Ordinal);
+    private static string Plural(JsonTypeInfo info) => info.Kind switch
+    {
+        JsonTypeInfoKind.Enumerable => "arrays of " + Plural(info.Options.GetTypeInfo(info.ElementType!)),
+        JsonTypeInfoKind.Dictionary or JsonTypeInfoKind.Object => "objects",
+        _ => (Nullable.GetUnderlyingType(info.Type) ?? info.Type) == typeof(string) ? "strings" : "values of " + Expected(info),
+    };
 
     private static string Describe(JsonValueKind kind) => kind switch
     {

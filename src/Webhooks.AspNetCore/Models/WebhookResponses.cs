@@ -36,6 +36,9 @@ public sealed record WebhookSubscriptionResponse
     /// <summary>The app's key-value data.</summary>
     public required IReadOnlyDictionary<string, string> Metadata { get; init; }
 
+    /// <summary>The attribute filter: for every key, the values an event's attribute must have to be delivered; empty for none.</summary>
+    public required IReadOnlyDictionary<string, IReadOnlyList<string>> Filter { get; init; }
+
     /// <summary>The signature scheme; <see langword="null"/> for the app's default.</summary>
     public string? SignatureScheme { get; init; }
 

@@ -24,6 +24,13 @@ public sealed record WebhookSubscriptionCreateRequest
     /// <summary>Your own key-value data, not sent to the receiver (at most 50 entries).</summary>
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }
 
+    /// <summary>
+    /// Narrows the events delivered by the attributes they are published with: for every key, the
+    /// event's value must be one of those listed, such as <c>{"severity": ["error", "critical"]}</c>
+    /// (at most 10 keys of 1 to 50 values).
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>>? Filter { get; init; }
+
     /// <summary>Whether deliveries start at once; <see langword="true"/> when omitted.</summary>
     public bool? Active { get; init; }
 
@@ -60,6 +67,9 @@ public sealed record WebhookSubscriptionUpdateRequest
 
     /// <summary>New metadata; replaces the old.</summary>
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }
+
+    /// <summary>A new attribute filter; replaces the old (<c>{}</c> removes it).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>>? Filter { get; init; }
 
     /// <summary>Enable or disable; enabling clears an automatic disable.</summary>
     public bool? Active { get; init; }

@@ -320,12 +320,15 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         }
 
         long minute = attempt.StartedAt.ToUnixTimeSeconds() / 60;
-        minutes.TryGetValue(minute, out var c);
+        bool isNewMinute = !minutes.TryGetValue(minute, out var c);
         minutes[minute] = attempt.Succeeded ? (c.Ok + 1, c.Failed) : (c.Ok, c.Failed + 1);
-        long horizon = minute - (long)StatsRetention.TotalMinutes;
-        while (minutes.Count > 0 && minutes.First().Key < horizon)
+        if (isNewMinute)
         {
-            minutes.Remove(minutes.First().Key);
+            long horizon = minute - (long)StatsRetention.TotalMinutes;
+            while (minutes.Count > 0 && minutes.First().Key < horizon)
+            {
+                minutes.Remove(minutes.First().Key);
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -27,56 +28,81 @@ internal sealed partial class WebhookDispatcher(
 
     private readonly CancellationTokenSource _abort = new();
     private readonly IWebhookObserver[] _observers = [.. observers];
-    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _inFlight;
-    private volatile bool _draining;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // One feeder leases due deliveries into a bounded buffer; MaxConcurrentDeliveries workers
+        // take from it and send, each in its own loop (as a hand-written HttpClient loop would), so
+        // a busy dispatcher costs no extra hand-off per delivery.
         var o = options.Value;
-        using var slots = new SemaphoreSlim(o.MaxConcurrentDeliveries, o.MaxConcurrentDeliveries);
+        var buffer = Channel.CreateBounded<WebhookLease>(new BoundedChannelOptions(o.MaxConcurrentDeliveries)
+        {
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        var workers = new Task[o.MaxConcurrentDeliveries];
+        for (int i = 0; i < workers.Length; i++)
+        {
+            workers[i] = Task.Run(() => WorkAsync(buffer.Reader, stoppingToken), CancellationToken.None);
+        }
+
+        try
+        {
+            await FeedAsync(buffer, o, stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            buffer.Writer.TryComplete();
+            await Task.WhenAll(workers).ConfigureAwait(false);
+        }
+    }
+
+    private async Task FeedAsync(Channel<WebhookLease> buffer, WebhookOptions o, CancellationToken stoppingToken)
+    {
         var backoff = TimeSpan.Zero;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await slots.WaitAsync(stoppingToken).ConfigureAwait(false);
-                int free = slots.CurrentCount + 1;
-                IReadOnlyList<WebhookLease> leases;
-                try
+                if (!await buffer.Writer.WaitToWriteAsync(stoppingToken).ConfigureAwait(false))
                 {
-                    leases = await deliveries.LeaseAsync(Math.Min(free, MaxBatch), time.GetUtcNow(), o.LeaseDuration, stoppingToken).ConfigureAwait(false);
-                }
-                catch
-                {
-                    slots.Release();
-                    throw;
+                    return;
                 }
 
+                int room = o.MaxConcurrentDeliveries - buffer.Reader.Count;
+                var leases = await deliveries.LeaseAsync(Math.Clamp(room, 1, MaxBatch), time.GetUtcNow(), o.LeaseDuration, stoppingToken).ConfigureAwait(false);
                 if (leases.Count == 0)
                 {
-                    slots.Release();
                     await signal.WaitAsync(o.PollInterval, time, stoppingToken).ConfigureAwait(false);
                     continue;
                 }
 
                 for (int i = 0; i < leases.Count; i++)
                 {
-                    if (i > 0 && !slots.Wait(0, CancellationToken.None))
+                    if (!buffer.Writer.TryWrite(leases[i]))
                     {
-                        // Cannot happen (only this loop takes slots), but never run more than allowed.
-                        await slots.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-                    }
+                        try
+                        {
+                            await buffer.Writer.WriteAsync(leases[i], stoppingToken).ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            // Stopping: hand back what was leased but never started.
+                            for (int j = i; j < leases.Count; j++)
+                            {
+                                await ReleaseAsync(leases[j]).ConfigureAwait(false);
+                            }
 
-                    Interlocked.Increment(ref _inFlight);
-                    _ = RunAsync(leases[i], slots);
+                            throw;
+                        }
+                    }
                 }
 
                 backoff = TimeSpan.Zero;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
-                break;
+                return;
             }
             catch (Exception ex)
             {
@@ -88,15 +114,27 @@ internal sealed partial class WebhookDispatcher(
                 }
                 catch (OperationCanceledException)
                 {
-                    break;
+                    return;
                 }
             }
         }
+    }
 
-        _draining = true;
-        if (Volatile.Read(ref _inFlight) > 0)
+    private async Task WorkAsync(ChannelReader<WebhookLease> reader, CancellationToken stoppingToken)
+    {
+        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
-            await _drained.Task.ConfigureAwait(false);
+            while (reader.TryRead(out var lease))
+            {
+                if (stoppingToken.IsCancellationRequested)
+                {
+                    await ReleaseAsync(lease).ConfigureAwait(false); // buffered, not started: back to the queue
+                }
+                else
+                {
+                    await ProcessAsync(lease).ConfigureAwait(false);
+                }
+            }
         }
     }
 
@@ -107,7 +145,7 @@ internal sealed partial class WebhookDispatcher(
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
         if (ExecuteTask is { IsCompleted: false } running)
         {
-            LogShutdownAbort(logger, Volatile.Read(ref _inFlight));
+            LogShutdownAbort(logger);
             await _abort.CancelAsync().ConfigureAwait(false);
             try
             {
@@ -126,20 +164,15 @@ internal sealed partial class WebhookDispatcher(
         base.Dispose();
     }
 
-    private async Task RunAsync(WebhookLease lease, SemaphoreSlim slots)
+    private async Task ReleaseAsync(WebhookLease lease)
     {
         try
         {
-            await Task.Yield();
-            await ProcessAsync(lease).ConfigureAwait(false);
+            await deliveries.ReleaseAsync(lease, CancellationToken.None).ConfigureAwait(false);
         }
-        finally
+        catch (Exception ex)
         {
-            slots.Release();
-            if (Interlocked.Decrement(ref _inFlight) == 0 && _draining)
-            {
-                _drained.TrySetResult();
-            }
+            LogReleaseFailed(logger, ex, lease.Delivery.Id);
         }
     }
 
@@ -190,14 +223,7 @@ internal sealed partial class WebhookDispatcher(
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            try
-            {
-                await deliveries.ReleaseAsync(lease, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                LogReleaseFailed(logger, ex, delivery.Id);
-            }
+            await ReleaseAsync(lease).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -226,6 +252,11 @@ internal sealed partial class WebhookDispatcher(
 
     private async Task AfterAttemptAsync(WebhookSubscription? subscription, WebhookDelivery before, WebhookAttempt attempt, WebhookDeliveryTransition transition, WebhookAttemptRecorded recorded)
     {
+        if (attempt.Succeeded && _observers.Length == 0)
+        {
+            return; // the hot path: nothing to tell, nothing to disable
+        }
+
         var after = before with
         {
             Status = transition.Status,
@@ -325,6 +356,6 @@ internal sealed partial class WebhookDispatcher(
     [LoggerMessage(7, LogLevel.Warning, "Webhook observer {Observer} threw; ignored.")]
     private static partial void LogObserverFailed(ILogger logger, Exception exception, string observer);
 
-    [LoggerMessage(8, LogLevel.Warning, "Shutdown timeout reached with {InFlight} attempt(s) in flight; cancelling them and returning their deliveries to the queue.")]
-    private static partial void LogShutdownAbort(ILogger logger, int inFlight);
+    [LoggerMessage(8, LogLevel.Warning, "Shutdown timeout reached with attempts in flight; cancelling them and returning their deliveries to the queue.")]
+    private static partial void LogShutdownAbort(ILogger logger);
 }

@@ -82,6 +82,34 @@ public sealed class SubscriptionEndpointsTests(ApiFixture fixture)
     }
 
     [Fact]
+    public async Task Filter_OnCreateAndUpdate_NarrowsDeliveriesByPublishAttributes()
+    {
+        var owner = ApiFixture.NewOwner();
+        using var client = _host.Client(owner);
+        var path = "/filter-" + Guid.NewGuid().ToString("N");
+        var created = await (await client.PostJsonAsync("/webhooks", new
+        {
+            name = "alerts",
+            url = fixture.Receiver.Url(path),
+            events = new[] { "order.*" },
+            filter = new Dictionary<string, string[]> { ["severity"] = ["error", "critical"] },
+        })).JsonAsync(HttpStatusCode.Created);
+        created["filter"]!.ToJsonString().Should().Be("""{"severity":["error","critical"]}""");
+
+        async Task<string> PublishAsync(string severity) => (await _host.Publisher.PublishAsync("order.created", new { severity },
+            new WebhookPublishOptions { Owner = owner, Attributes = new Dictionary<string, string> { ["severity"] = severity } })).MessageId;
+        var info = await PublishAsync("info");
+        var error = await PublishAsync("error");
+        await Eventually.TrueAsync(() => Task.FromResult(fixture.Receiver.Requests.Any(r => r.Path == path && r.Header("webhook-id") == error)), "the error event");
+        fixture.Receiver.Requests.Should().NotContain(r => r.Header("webhook-id") == info);
+
+        var cleared = await (await client.SendJsonAsync(HttpMethod.Patch, $"/webhooks/{created["id"]}", """{"filter":{}}""")).JsonAsync(HttpStatusCode.OK);
+        cleared["filter"]!.ToJsonString().Should().Be("{}");
+        var info2 = await PublishAsync("info");
+        await Eventually.TrueAsync(() => Task.FromResult(fixture.Receiver.Requests.Any(r => r.Header("webhook-id") == info2)), "the unfiltered event");
+    }
+
+    [Fact]
     public async Task Create_AuthKinds_MaskEveryValueOnRead()
     {
         using var client = _host.Client(ApiFixture.NewOwner());

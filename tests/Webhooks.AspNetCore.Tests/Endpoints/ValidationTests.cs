@@ -15,7 +15,7 @@ public sealed class ValidationTests(ApiFixture fixture)
 
     private static string Body(string extra, bool withDefaults = true) => "{" + (withDefaults ? Valid : "") + (extra.Length > 0 && withDefaults ? "," : "") + extra + "}";
 
-    private static string Many(string prefix, int count, Func<int, string> value) =>
+    private static string Many<T>(string prefix, int count, Func<int, T> value) =>
         string.Join(",", Enumerable.Range(0, count).Select(i => $"\"{prefix}{i}\":{JsonSerializer.Serialize(value(i))}"));
 
     public static TheoryData<string, string, string> CreateRules => new()
@@ -30,6 +30,8 @@ public sealed class ValidationTests(ApiFixture fixture)
         { $$"""{"name":"n","url":"https://example.com/{{new string('p', 2030)}}","events":["order.created"]}""", "url", "The URL is 2050 characters; the limit is 2048." },
         { """{"name":"n","url":"https://user:pw@example.com/h","events":["order.created"]}""", "url", "The URL must not contain a user name or password; use the auth settings instead." },
         { """{"name":"n","url":"https://example.com/h#frag","events":["order.created"]}""", "url", "The URL must not contain a #fragment; receivers never see it." },
+        { """{"name":"n","url":"https://10.1.2.3/h","events":["order.created"]}""", "url", "Webhooks cannot be sent to 10.1.2.3" },
+        { """{"name":"n","url":"https://169.254.169.254/latest","events":["order.created"]}""", "url", "Webhooks cannot be sent to 169.254.169.254" },
         { """{"name":"n","url":"https://example.com/h"}""", "events", "List at least one event type." },
         { """{"name":"n","url":"https://example.com/h","events":[]}""", "events", "List at least one event type." },
         { """{"name":"n","url":"https://example.com/h","events":["order.created","order.created"]}""", "events", "'order.created' is listed more than once; list each event type once." },
@@ -64,6 +66,11 @@ public sealed class ValidationTests(ApiFixture fixture)
         { Body(""" "metadata":{""" + Many("k", 51, _ => "v") + "}"), "metadata", "At most 50 metadata entries." },
         { Body($$""" "metadata":{"{{new string('k', 65)}}":"v"} """), "metadata", "Metadata keys must be 1 to 64 characters." },
         { Body($$""" "metadata":{"k":"{{new string('v', 1025)}}"} """), "metadata", "The metadata value of 'k' is over 1024 characters." },
+        { Body(""" "headers":{"X-A":"café"} """), "headers", "The value of header 'X-A' must be printable ASCII (no accents, emoji or other non-ASCII characters)." },
+        { Body(""" "filter":{""" + Many("k", 11, _ => new[] { "v" }) + "}"), "filter", "At most 10 filter keys." },
+        { Body(""" "filter":{"severity":[]} """), "filter", "Filter 'severity' needs 1 to 50 allowed values." },
+        { Body(""" "filter":{"severity":[""]} """), "filter", "Filter 'severity' values must be 1 to 256 characters." },
+        { Body($$""" "filter":{"{{new string('k', 65)}}":["v"]} """), "filter", "Filter keys must be 1 to 64 characters." },
         { Body(""" "signatureScheme":"md5" """), "signatureScheme", "Unknown signature scheme 'md5'." },
         { Body(""" "secret":"abc" """), "secret", "A secret must start with 'whsec_' followed by base64 of 24 to 64 random bytes; omit it to have one generated." },
         { Body(""" "secret":"whsec_!!!!" """), "secret", "The part after 'whsec_' is not valid base64." },
@@ -194,7 +201,11 @@ public sealed class ValidationTests(ApiFixture fixture)
         { Body(""" "auth":"basic" """), "auth", "Expected a JSON object, not a string." },
         { Body(""" "auth":{"type":1} """), "auth.type", "Expected a string, not a number." },
         { Body(""" "description":{} """), "description", "Expected a string, not an object." },
-        { Body(""" "foo":1 """), "foo", "Unknown property 'foo'; remove it. Allowed here: name, url, events, description, auth, headers, metadata, active, secret, signatureScheme." },
+        { Body(""" "filter":{"severity":"error"} """), "filter.severity", "Expected an array of strings, not a string." },
+        { Body(""" "filter":{"severity":[1]} """), "filter.severity", "Item 0 is a number; expected a string." },
+        { Body(""" "filter":["severity"] """), "filter", "Expected an object whose values are arrays of strings, not an array." },
+        { Body(""" "filter":{"severity":null} """), "filter", "The value of 'severity' is null; expected an array of strings." },
+        { Body(""" "foo":1 """), "foo", "Unknown property 'foo'; remove it. Allowed here: name, url, events, description, auth, headers, metadata, filter, active, secret, signatureScheme." },
         { Body(""" "auth":{"type":"bearer","token":"t","tokn":"x"} """), "auth.tokn", "Unknown property 'tokn'; remove it. Allowed here: type, username, password, token, headerName, key." },
         { """{"name":"a","NAME":"b","url":"https://example.com/h","events":["order.created"]}""", "NAME", "The property is given more than once; give it once." },
     };

@@ -54,6 +54,8 @@ public sealed class ApiHost : IAsyncDisposable
         var w = builder.Services.AddWebhooks(o =>
             {
                 o.AllowHttp = true;
+                o.Network.AllowLoopback = true; // the test receiver is on 127.0.0.1
+                o.Network.AllowedHosts = ["example.com"]; // saved, never called: no DNS lookup when subscribing
                 o.RetrySchedule = [];
                 o.RetryJitter = 0;
                 o.PollInterval = TimeSpan.FromMilliseconds(20);
