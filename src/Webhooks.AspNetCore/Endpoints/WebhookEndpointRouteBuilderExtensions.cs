@@ -21,7 +21,8 @@ public static class WebhookEndpointRouteBuilderExtensions
     /// authenticated caller (chain <c>AllowAnonymous()</c> to opt out, or
     /// <c>RequireAuthorization("policy")</c> to demand more) and acts only on the subscriptions of
     /// the owner that <see cref="Webhooks.AspNetCore.Owners.IWebhookOwnerResolver"/> resolves: another
-    /// owner's subscription answers 404, as an unknown id does. Errors are ProblemDetails.
+    /// owner's subscription answers 404, as an unknown id does. Errors are ProblemDetails. Needs
+    /// <c>services.AddWebhooks().AddEndpoints()</c>. Map it once per app (endpoint names are unique).
     /// </summary>
     /// <param name="endpoints">The app, or a route group of it.</param>
     /// <param name="prefix">The route prefix.</param>

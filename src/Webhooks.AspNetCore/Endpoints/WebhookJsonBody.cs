@@ -132,7 +132,7 @@ internal static class WebhookJsonBody
             }
 
             var errors = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-            CheckShape(root, typeInfo, "", errors, 0);
+            CheckShape(root, typeInfo, "", errors);
             if (errors.Count > 0)
             {
                 throw new WebhookEndpointProblemException(WebhookProblems.Validation(
@@ -154,7 +154,7 @@ internal static class WebhookJsonBody
     }
 
     /// <summary>Checks a value against what the serializer expects, recording one message per offending field.</summary>
-    private static void CheckShape(JsonElement value, JsonTypeInfo info, string path, Dictionary<string, List<string>> errors, int depth)
+    private static void CheckShape(JsonElement value, JsonTypeInfo info, string path, Dictionary<string, List<string>> errors)
     {
         switch (info.Kind)
         {
@@ -184,7 +184,7 @@ internal static class WebhookJsonBody
 
                     if (property.Value.ValueKind != JsonValueKind.Null)
                     {
-                        CheckShape(property.Value, info.Options.GetTypeInfo(member.PropertyType), path.Length == 0 ? member.Name : path + "." + member.Name, errors, depth + 1);
+                        CheckShape(property.Value, info.Options.GetTypeInfo(member.PropertyType), path.Length == 0 ? member.Name : path + "." + member.Name, errors);
                     }
                 }
 
@@ -207,7 +207,7 @@ internal static class WebhookJsonBody
                     }
                     else if (elementInfo.Kind != JsonTypeInfoKind.None)
                     {
-                        CheckShape(item, elementInfo, path, errors, depth + 1);
+                        CheckShape(item, elementInfo, path, errors);
                     }
                     else if (!Matches(item, elementInfo))
                     {
@@ -240,7 +240,7 @@ internal static class WebhookJsonBody
                     }
                     else if (valueInfo.Kind != JsonTypeInfoKind.None)
                     {
-                        CheckShape(entry.Value, valueInfo, path + "." + Printable(entry.Name), errors, depth + 1);
+                        CheckShape(entry.Value, valueInfo, path + "." + Printable(entry.Name), errors);
                     }
                     else if (!Matches(entry.Value, valueInfo))
                     {

@@ -33,13 +33,5 @@ internal sealed class WebhookEndpointProblemException : Exception
     public WebhookEndpointProblemException(IResult result)
         : base("The request was answered with a problem response.") => Result = result;
 
-    public WebhookEndpointProblemException() : this(TypedResults.BadRequest())
-    {
-    }
-
-    public WebhookEndpointProblemException(string message) : base(message) => Result = TypedResults.BadRequest();
-
-    public WebhookEndpointProblemException(string message, Exception innerException) : base(message, innerException) => Result = TypedResults.BadRequest();
-
     public IResult Result { get; }
 }
