@@ -140,7 +140,7 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         }
     }
 
-    public Task ReleaseAsync(WebhookLease lease, CancellationToken cancellationToken)
+    public Task ReleaseAsync(WebhookLease lease, DateTimeOffset dueAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
         lock (_gate)
@@ -149,7 +149,7 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
             {
                 entry.LeaseId = null;
                 entry.LeaseExpiresAt = null;
-                Schedule(entry, DateTimeOffset.MinValue);
+                Schedule(entry, dueAt);
             }
         }
 
@@ -274,7 +274,7 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
 
     private void Schedule(Entry entry, DateTimeOffset due)
     {
-        entry.NextAttemptAt = due == DateTimeOffset.MinValue ? entry.NextAttemptAt : due;
+        entry.NextAttemptAt = due;
         entry.QueueSeq = ++_seq;
         _due.Enqueue(entry, (due, entry.QueueSeq));
     }

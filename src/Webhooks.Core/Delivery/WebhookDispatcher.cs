@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -28,6 +30,7 @@ internal sealed partial class WebhookDispatcher(
 
     private readonly CancellationTokenSource _abort = new();
     private readonly IWebhookObserver[] _observers = [.. observers];
+    private readonly ConcurrentDictionary<string, StrongBox<int>> _endpoints = new(StringComparer.OrdinalIgnoreCase);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -164,11 +167,11 @@ internal sealed partial class WebhookDispatcher(
         base.Dispose();
     }
 
-    private async Task ReleaseAsync(WebhookLease lease)
+    private async Task ReleaseAsync(WebhookLease lease, TimeSpan delay = default)
     {
         try
         {
-            await deliveries.ReleaseAsync(lease, CancellationToken.None).ConfigureAwait(false);
+            await deliveries.ReleaseAsync(lease, time.GetUtcNow() + delay, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -198,6 +201,14 @@ internal sealed partial class WebhookDispatcher(
                         : "The subscription is disabled; nothing was sent." + (subscription.DisabledReason is { } r ? " " + r : ""),
                 };
             }
+            else if (!TryEnterEndpoint(subscription.Url, out var endpoint))
+            {
+                // The receiver already has as many attempts in flight as allowed: do not let it hold a
+                // worker (a hanging receiver would starve every other one); try again a little later.
+                LogDeferred(logger, delivery.Id, endpoint);
+                await ReleaseAsync(lease, EndpointBusyDelay).ConfigureAwait(false);
+                return;
+            }
             else
             {
                 var target = new WebhookTarget(
@@ -207,7 +218,14 @@ internal sealed partial class WebhookDispatcher(
                     subscription.GetSigningSecrets(time.GetUtcNow()),
                     subscription.SignatureScheme ?? options.Value.DefaultSignatureScheme,
                     subscription.Name);
-                (attempt, retryAfter) = await sender.SendAsync(target, lease.Message, number, token).ConfigureAwait(false);
+                try
+                {
+                    (attempt, retryAfter) = await sender.SendAsync(target, lease.Message, number, token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    ExitEndpoint(endpoint);
+                }
             }
 
             var transition = Decide(attempt, retryAfter);
@@ -230,6 +248,38 @@ internal sealed partial class WebhookDispatcher(
             // The lease expires and the delivery is attempted again: at least once, never lost.
             LogProcessFailed(logger, ex, delivery.Id);
         }
+    }
+
+    private TimeSpan EndpointBusyDelay => TimeSpan.FromTicks(Math.Clamp(options.Value.AttemptTimeout.Ticks / 10, TimeSpan.TicksPerMillisecond * 100, TimeSpan.TicksPerSecond * 2));
+
+    private bool TryEnterEndpoint(string url, out string endpoint)
+    {
+        endpoint = EndpointOf(url);
+        var counter = _endpoints.GetOrAdd(endpoint, static _ => new StrongBox<int>());
+        if (Interlocked.Increment(ref counter.Value) <= options.Value.MaxConnectionsPerEndpoint)
+        {
+            return true;
+        }
+
+        Interlocked.Decrement(ref counter.Value);
+        return false;
+    }
+
+    private void ExitEndpoint(string endpoint)
+    {
+        if (_endpoints.TryGetValue(endpoint, out var counter))
+        {
+            Interlocked.Decrement(ref counter.Value);
+        }
+    }
+
+    /// <summary>scheme://host:port of an absolute URL, without parsing it into a Uri on the hot path.</summary>
+    internal static string EndpointOf(string url)
+    {
+        int start = url.IndexOf("://", StringComparison.Ordinal);
+        start = start < 0 ? 0 : start + 3;
+        int end = url.AsSpan(start).IndexOfAny('/', '?', '#');
+        return end < 0 ? url : url[..(start + end)];
     }
 
     private WebhookDeliveryTransition Decide(WebhookAttempt attempt, TimeSpan? retryAfter)
@@ -355,6 +405,9 @@ internal sealed partial class WebhookDispatcher(
 
     [LoggerMessage(7, LogLevel.Warning, "Webhook observer {Observer} threw; ignored.")]
     private static partial void LogObserverFailed(ILogger logger, Exception exception, string observer);
+
+    [LoggerMessage(9, LogLevel.Debug, "Delivery {DeliveryId} deferred: {Endpoint} already has the most attempts in flight allowed (WebhookOptions.MaxConnectionsPerEndpoint).")]
+    private static partial void LogDeferred(ILogger logger, string deliveryId, string endpoint);
 
     [LoggerMessage(8, LogLevel.Warning, "Shutdown timeout reached with attempts in flight; cancelling them and returning their deliveries to the queue.")]
     private static partial void LogShutdownAbort(ILogger logger);
