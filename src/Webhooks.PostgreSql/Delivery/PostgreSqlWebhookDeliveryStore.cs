@@ -207,6 +207,11 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         {
             throw db.Explain(ex, "enqueueing a message");
         }
+        catch (InvalidOperationException ex) when (outbox is not null)
+        {
+            // Npgsql refuses a committed or rolled-back transaction before sending anything.
+            throw PostgreSqlOutboxScope.Completed(ex);
+        }
         finally
         {
             if (connection is not null)

@@ -34,8 +34,8 @@ internal static class PostgreSqlOutboxScope
         return context.Transaction;
     }
 
-    public static WebhookException Completed() =>
-        new("The transaction passed to PublishAsync has already been committed or rolled back; publish before you commit.");
+    public static WebhookException Completed(Exception? inner = null) =>
+        new("The transaction passed to PublishAsync has already been committed or rolled back; publish before you commit.", inner);
 
     public sealed class Context(NpgsqlTransaction transaction) : IDisposable
     {

@@ -79,6 +79,9 @@ public sealed class PostgresCluster : IAsyncLifetime
         await PgCtlAsync("stop", "-m", "fast", "-w");
         await Task.Delay(downtime);
         await StartServerAsync();
+
+        // The tests' own pooled connections died with the server.
+        NpgsqlConnection.ClearAllPools();
     }
 
     public async Task DisposeAsync()
