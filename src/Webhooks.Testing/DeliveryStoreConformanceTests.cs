@@ -469,7 +469,11 @@ public abstract class DeliveryStoreConformanceTests : IAsyncLifetime
         var lease = Assert.Single(await Store.LeaseAsync(10, T0, Lease, default));
 
         await Store.ReleaseAsync(lease, default);
+        var released = await Store.GetAsync(delivery.Id, default);
         var again = Assert.Single(await Store.LeaseAsync(10, T0, Lease, default));
+
+        Assert.Equal(WebhookDeliveryStatus.Pending, released!.Delivery.Status);
+        Assert.True(released.Delivery.NextAttemptAt <= T0, $"A released delivery is due at once, not at {released.Delivery.NextAttemptAt:O} (the lease's expiry).");
 
         Assert.Equal(delivery.Id, again.Delivery.Id);
         Assert.Equal(0, again.Delivery.AttemptCount);

@@ -76,6 +76,7 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
 
                 entry.LeaseId = "lease_" + (++_leaseCounter).ToString(System.Globalization.CultureInfo.InvariantCulture);
                 entry.LeaseExpiresAt = now + leaseDuration;
+                entry.DueBeforeLease = priority.Due;
                 Schedule(entry, entry.LeaseExpiresAt.Value); // taken over again if the holder never reports back
                 (leases ??= []).Add(new WebhookLease(entry.Snapshot(), entry.Message, entry.LeaseId, entry.LeaseExpiresAt.Value));
             }
@@ -149,7 +150,7 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
             {
                 entry.LeaseId = null;
                 entry.LeaseExpiresAt = null;
-                Schedule(entry, DateTimeOffset.MinValue);
+                Schedule(entry, entry.DueBeforeLease); // due at once, and shown as due since then, not at the lease's expiry
             }
         }
 
@@ -274,7 +275,7 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
 
     private void Schedule(Entry entry, DateTimeOffset due)
     {
-        entry.NextAttemptAt = due == DateTimeOffset.MinValue ? entry.NextAttemptAt : due;
+        entry.NextAttemptAt = due;
         entry.QueueSeq = ++_seq;
         _due.Enqueue(entry, (due, entry.QueueSeq));
     }
@@ -356,6 +357,7 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         public string? LastError { get; set; }
         public string? LeaseId { get; set; }
         public DateTimeOffset? LeaseExpiresAt { get; set; }
+        public DateTimeOffset DueBeforeLease { get; set; }
         public long QueueSeq { get; set; }
         public long FinishSeq { get; set; }
         public List<WebhookAttempt>? Attempts { get; set; }

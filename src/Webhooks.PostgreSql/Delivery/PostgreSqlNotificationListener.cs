@@ -65,6 +65,12 @@ internal sealed partial class PostgreSqlNotificationListener(
             {
                 return;
             }
+            catch (NotSupportedException ex)
+            {
+                // A multiplexing data source cannot hold a connection for LISTEN; retrying would not help.
+                LogListenUnsupported(logger, ex, db.Channel);
+                return;
+            }
             catch (Exception ex)
             {
                 failed = true;
@@ -84,6 +90,9 @@ internal sealed partial class PostgreSqlNotificationListener(
 
     [LoggerMessage(1, LogLevel.Warning, "Listening for webhook notifications on '{Channel}' failed; dispatchers poll meanwhile. Retrying in {BackoffSeconds} s.")]
     private static partial void LogListenFailed(ILogger logger, Exception exception, string channel, double backoffSeconds);
+
+    [LoggerMessage(3, LogLevel.Error, "The data source cannot LISTEN on '{Channel}' (multiplexing?); dispatchers fall back to polling. Use a data source without Multiplexing, or set ListenForNotifications to false.")]
+    private static partial void LogListenUnsupported(ILogger logger, Exception exception, string channel);
 
     [LoggerMessage(2, LogLevel.Information, "Listening for webhook notifications on '{Channel}' again.")]
     private static partial void LogListening(ILogger logger, string channel);
