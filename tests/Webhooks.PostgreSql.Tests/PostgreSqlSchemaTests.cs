@@ -138,6 +138,30 @@ public sealed class PostgreSqlSchemaTests(PostgresCluster cluster)
     }
 
     [Fact]
+    public async Task UsePostgreSql_AppsDataSource_IsUsedAndNotDisposed()
+    {
+        var cs = await cluster.CreateDatabaseAsync("schema_datasource");
+        await using var dataSource = NpgsqlDataSource.Create(cs);
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddWebhooks().UsePostgreSql(dataSource, o => o.Schema = "app_source");
+        await using (var provider = services.BuildServiceProvider())
+        {
+            await provider.GetRequiredService<IWebhookSubscriptionStore>().CreateAsync(new WebhookSubscription
+            {
+                Id = "sub_1",
+                Name = "a",
+                Url = "https://example.com/hook",
+                Events = ["order.created"],
+                Secrets = [new WebhookSecret(WebhookSecret.Generate())],
+            }, default);
+        }
+
+        await using var command = dataSource.CreateCommand("SELECT count(*) FROM app_source.subscriptions");
+        ((long)(await command.ExecuteScalarAsync())!).Should().Be(1, "the app's data source still works after the webhooks' services are disposed");
+    }
+
+    [Fact]
     public async Task Start_InvalidSchemaName_FailsWithWhatToFix()
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
