@@ -56,6 +56,7 @@ builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.Services.AddWebhooks(o =>
     {
         o.AllowHttp = true;                       // the demo receiver is plain http on loopback
+        o.Network.AllowLoopback = true;           // ...and loopback is blocked outside Development (SSRF guard)
     })
     .AddResource("order")                          // order.created, order.updated, order.deleted
     .AddEventType("invoice.paid", "An invoice was paid.");

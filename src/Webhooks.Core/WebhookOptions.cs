@@ -1,3 +1,4 @@
+using Webhooks.Core.Security;
 using Webhooks.Core.Signing;
 
 namespace Webhooks.Core;
@@ -44,16 +45,23 @@ public sealed class WebhookOptions
     /// <value>The default value is 16.</value>
     public int MaxConnectionsPerEndpoint { get; set; } = 16;
 
-    /// <summary>
-    /// Delays before each retry, after the first attempt. A delivery gets one attempt plus one per
-    /// entry; then it is failed (kept and redeliverable).
-    /// </summary>
-    /// <value>The default is 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (Standard Webhooks' schedule).</value>
-    public IList<TimeSpan> RetrySchedule { get; set; } =
+    /// <summary>The Standard Webhooks schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.</summary>
+    public static IReadOnlyList<TimeSpan> DefaultRetrySchedule { get; } =
     [
         TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(30), TimeSpan.FromHours(2),
         TimeSpan.FromHours(5), TimeSpan.FromHours(10), TimeSpan.FromHours(10),
     ];
+
+    /// <summary>
+    /// Delays before each retry, after the first attempt. A delivery gets one attempt plus one per
+    /// entry; then it is failed (kept and redeliverable). An empty list means no retries.
+    /// </summary>
+    /// <value>
+    /// The default value is <see langword="null"/>, which uses <see cref="DefaultRetrySchedule"/>.
+    /// (Unset rather than pre-filled, so a schedule bound from configuration replaces the default
+    /// instead of being appended to it.)
+    /// </value>
+    public IList<TimeSpan>? RetrySchedule { get; set; }
 
     /// <summary>Random spread applied to each retry delay, as a fraction (0.2 = ±20%).</summary>
     /// <value>The default value is 0.2.</value>
@@ -90,6 +98,10 @@ public sealed class WebhookOptions
     /// <summary>Most finished deliveries (with their attempts) the in-memory store keeps; the oldest go first. Pending ones are never dropped.</summary>
     /// <value>The default value is 10,000.</value>
     public int InMemoryRetainedDeliveries { get; set; } = 10_000;
+
+    /// <summary>Where deliveries may connect (the SSRF guard): loopback, allow and deny lists, ports. Bound under <c>Webhooks:Network</c>.</summary>
+    /// <value>By default private, loopback (except in Development), link-local and other special addresses are blocked; any port.</value>
+    public WebhookNetworkOptions Network { get; set; } = new();
 
     /// <summary>The <c>User-Agent</c> sent with every delivery.</summary>
     /// <value>The default value is <c>Webhooks.Core/1.0</c>.</value>

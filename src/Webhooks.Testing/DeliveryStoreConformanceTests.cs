@@ -458,27 +458,45 @@ public abstract class DeliveryStoreConformanceTests : IAsyncLifetime
         Assert.Equal(1, stats.Sum(b => b.Failed));
     }
 
-    /// <summary>A released lease makes the delivery due again at once, with nothing recorded.</summary>
+    /// <summary>A released lease makes the delivery due again at once when released for now, with nothing recorded.</summary>
     /// <returns>A task.</returns>
     [Fact]
-    public async Task Release_MakesDeliveryDueAgainAtOnce()
+    public async Task Release_ForNow_MakesDeliveryDueAgainAtOnce()
     {
         var message = NewMessage();
         var delivery = NewDelivery(message, "sub_a");
         await Store.EnqueueAsync(message, [delivery], default);
         var lease = Assert.Single(await Store.LeaseAsync(10, T0, Lease, default));
 
-        await Store.ReleaseAsync(lease, default);
+        await Store.ReleaseAsync(lease, T0, default);
         var released = await Store.GetAsync(delivery.Id, default);
         var again = Assert.Single(await Store.LeaseAsync(10, T0, Lease, default));
 
         Assert.Equal(WebhookDeliveryStatus.Pending, released!.Delivery.Status);
-        Assert.True(released.Delivery.NextAttemptAt <= T0, $"A released delivery is due at once, not at {released.Delivery.NextAttemptAt:O} (the lease's expiry).");
-
+        Assert.Equal(T0, released.Delivery.NextAttemptAt);
+        Assert.Empty(released.Attempts);
         Assert.Equal(delivery.Id, again.Delivery.Id);
         Assert.Equal(0, again.Delivery.AttemptCount);
-        Assert.Empty((await Store.GetAsync(delivery.Id, default))!.Attempts);
         Assert.True((await Store.RecordAttemptAsync(again, Ok(1, T0), Finished(true), default)).LeaseHeld);
+    }
+
+    /// <summary>A lease released for later (its receiver is busy) makes the delivery due at that time, not before.</summary>
+    /// <returns>A task.</returns>
+    [Fact]
+    public async Task Release_ForLater_MakesDeliveryDueThen()
+    {
+        var message = NewMessage();
+        var delivery = NewDelivery(message, "sub_a");
+        await Store.EnqueueAsync(message, [delivery], default);
+        var lease = Assert.Single(await Store.LeaseAsync(10, T0, Lease, default));
+        var dueAt = T0.AddSeconds(2);
+
+        await Store.ReleaseAsync(lease, dueAt, default);
+
+        Assert.Equal(dueAt, (await Store.GetAsync(delivery.Id, default))!.Delivery.NextAttemptAt);
+        Assert.Empty(await Store.LeaseAsync(10, T0.AddSeconds(1), Lease, default));
+        var again = Assert.Single(await Store.LeaseAsync(10, dueAt, Lease, default));
+        Assert.Equal(0, again.Delivery.AttemptCount);
     }
 
     /// <summary>Releasing a lease that was taken over does not disturb the new holder.</summary>
@@ -492,7 +510,7 @@ public abstract class DeliveryStoreConformanceTests : IAsyncLifetime
         var takeOverAt = T0 + Lease + TimeSpan.FromSeconds(1);
         var current = Assert.Single(await Store.LeaseAsync(10, takeOverAt, Lease, default));
 
-        await Store.ReleaseAsync(stale, default);
+        await Store.ReleaseAsync(stale, T0, default);
 
         Assert.Empty(await Store.LeaseAsync(10, takeOverAt, Lease, default));
         Assert.True((await Store.RecordAttemptAsync(current, Ok(1, takeOverAt), Finished(true), default)).LeaseHeld);

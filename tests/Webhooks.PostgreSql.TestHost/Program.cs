@@ -17,6 +17,7 @@ builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
 builder.Services.AddWebhooks(o =>
     {
         o.AllowHttp = true;
+        o.Network.AllowLoopback = true; // the test's receiver is on 127.0.0.1
         o.UserAgent = args[2];
         o.MaxConcurrentDeliveries = int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture);
         o.LeaseDuration = TimeSpan.FromMilliseconds(int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture));

@@ -36,11 +36,16 @@ public interface IWebhookDeliveryStore
     /// <returns>Whether the lease was held and the subscription's health.</returns>
     Task<WebhookAttemptRecorded> RecordAttemptAsync(WebhookLease lease, WebhookAttempt attempt, WebhookDeliveryTransition transition, CancellationToken cancellationToken);
 
-    /// <summary>Gives a lease back unattempted (shutdown), so the delivery is due again at once.</summary>
+    /// <summary>
+    /// Gives a lease back without an attempt (nothing recorded, attempt count unchanged): the
+    /// delivery is due again at <paramref name="dueAt"/>: now on shutdown, a little later when its
+    /// receiver already has as many attempts in flight as allowed. Ignored when the lease is no longer held.
+    /// </summary>
     /// <param name="lease">The lease.</param>
+    /// <param name="dueAt">When the delivery is due again.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>A task that completes when the lease is released.</returns>
-    Task ReleaseAsync(WebhookLease lease, CancellationToken cancellationToken);
+    Task ReleaseAsync(WebhookLease lease, DateTimeOffset dueAt, CancellationToken cancellationToken);
 
     /// <summary>One subscription's deliveries, newest first, a page at a time.</summary>
     /// <param name="query">Subscription, status filter and paging.</param>

@@ -24,12 +24,13 @@ internal sealed class DefaultWebhookRetryPolicy(IOptions<WebhookOptions> options
     public TimeSpan? GetNextDelay(WebhookRetryContext context)
     {
         var o = options.Value;
-        if (context.AttemptNumber < 1 || context.AttemptNumber > o.RetrySchedule.Count)
+        var schedule = o.RetrySchedule ?? (IList<TimeSpan>)WebhookOptions.DefaultRetrySchedule;
+        if (context.AttemptNumber < 1 || context.AttemptNumber > schedule.Count)
         {
             return null;
         }
 
-        var delay = o.RetrySchedule[context.AttemptNumber - 1];
+        var delay = schedule[context.AttemptNumber - 1];
         if (o.RetryJitter > 0)
         {
             var factor = 1 + (((Random.Shared.NextDouble() * 2) - 1) * o.RetryJitter);

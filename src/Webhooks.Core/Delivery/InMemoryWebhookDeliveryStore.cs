@@ -76,7 +76,6 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
 
                 entry.LeaseId = "lease_" + (++_leaseCounter).ToString(System.Globalization.CultureInfo.InvariantCulture);
                 entry.LeaseExpiresAt = now + leaseDuration;
-                entry.DueBeforeLease = priority.Due;
                 Schedule(entry, entry.LeaseExpiresAt.Value); // taken over again if the holder never reports back
                 (leases ??= []).Add(new WebhookLease(entry.Snapshot(), entry.Message, entry.LeaseId, entry.LeaseExpiresAt.Value));
             }
@@ -141,7 +140,7 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         }
     }
 
-    public Task ReleaseAsync(WebhookLease lease, CancellationToken cancellationToken)
+    public Task ReleaseAsync(WebhookLease lease, DateTimeOffset dueAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
         lock (_gate)
@@ -150,7 +149,7 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
             {
                 entry.LeaseId = null;
                 entry.LeaseExpiresAt = null;
-                Schedule(entry, entry.DueBeforeLease); // due at once, and shown as due since then, not at the lease's expiry
+                Schedule(entry, dueAt);
             }
         }
 
@@ -186,14 +185,7 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
             }
         }
 
-        string? next = null;
-        if (items.Count > limit)
-        {
-            items.RemoveAt(limit);
-            next = items[^1].Id;
-        }
-
-        return Task.FromResult(new WebhookPage<WebhookDelivery>(items, next));
+        return Task.FromResult(WebhookPaging.FromOverfetch(items, limit, static x => x.Id));
     }
 
     public Task<WebhookDeliveryDetails?> GetAsync(string deliveryId, CancellationToken cancellationToken)
@@ -321,12 +313,15 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         }
 
         long minute = attempt.StartedAt.ToUnixTimeSeconds() / 60;
-        minutes.TryGetValue(minute, out var c);
+        bool isNewMinute = !minutes.TryGetValue(minute, out var c);
         minutes[minute] = attempt.Succeeded ? (c.Ok + 1, c.Failed) : (c.Ok, c.Failed + 1);
-        long horizon = minute - (long)StatsRetention.TotalMinutes;
-        while (minutes.Count > 0 && minutes.First().Key < horizon)
+        if (isNewMinute)
         {
-            minutes.Remove(minutes.First().Key);
+            long horizon = minute - (long)StatsRetention.TotalMinutes;
+            while (minutes.Count > 0 && minutes.First().Key < horizon)
+            {
+                minutes.Remove(minutes.First().Key);
+            }
         }
     }
 
@@ -357,7 +352,6 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         public string? LastError { get; set; }
         public string? LeaseId { get; set; }
         public DateTimeOffset? LeaseExpiresAt { get; set; }
-        public DateTimeOffset DueBeforeLease { get; set; }
         public long QueueSeq { get; set; }
         public long FinishSeq { get; set; }
         public List<WebhookAttempt>? Attempts { get; set; }

@@ -90,7 +90,7 @@ public enum WebhookErrorKind
     /// <summary>DNS, TCP or TLS failed, or the connection was reset.</summary>
     ConnectionFailed,
 
-    /// <summary>The target address is not allowed (private network, blocked port).</summary>
+    /// <summary>The request is not allowed: the target address (private network, blocked port), or headers that would inject lines.</summary>
     Blocked,
 
     /// <summary>The subscription was disabled or deleted before the attempt.</summary>

@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -27,56 +30,82 @@ internal sealed partial class WebhookDispatcher(
 
     private readonly CancellationTokenSource _abort = new();
     private readonly IWebhookObserver[] _observers = [.. observers];
-    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _inFlight;
-    private volatile bool _draining;
+    private readonly ConcurrentDictionary<string, StrongBox<int>> _endpoints = new(StringComparer.OrdinalIgnoreCase);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // One feeder leases due deliveries into a bounded buffer; MaxConcurrentDeliveries workers
+        // take from it and send, each in its own loop (as a hand-written HttpClient loop would), so
+        // a busy dispatcher costs no extra hand-off per delivery.
         var o = options.Value;
-        using var slots = new SemaphoreSlim(o.MaxConcurrentDeliveries, o.MaxConcurrentDeliveries);
+        var buffer = Channel.CreateBounded<WebhookLease>(new BoundedChannelOptions(o.MaxConcurrentDeliveries)
+        {
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        var workers = new Task[o.MaxConcurrentDeliveries];
+        for (int i = 0; i < workers.Length; i++)
+        {
+            workers[i] = Task.Run(() => WorkAsync(buffer.Reader, stoppingToken), CancellationToken.None);
+        }
+
+        try
+        {
+            await FeedAsync(buffer, o, stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            buffer.Writer.TryComplete();
+            await Task.WhenAll(workers).ConfigureAwait(false);
+        }
+    }
+
+    private async Task FeedAsync(Channel<WebhookLease> buffer, WebhookOptions o, CancellationToken stoppingToken)
+    {
         var backoff = TimeSpan.Zero;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await slots.WaitAsync(stoppingToken).ConfigureAwait(false);
-                int free = slots.CurrentCount + 1;
-                IReadOnlyList<WebhookLease> leases;
-                try
+                if (!await buffer.Writer.WaitToWriteAsync(stoppingToken).ConfigureAwait(false))
                 {
-                    leases = await deliveries.LeaseAsync(Math.Min(free, MaxBatch), time.GetUtcNow(), o.LeaseDuration, stoppingToken).ConfigureAwait(false);
-                }
-                catch
-                {
-                    slots.Release();
-                    throw;
+                    return;
                 }
 
+                int room = o.MaxConcurrentDeliveries - buffer.Reader.Count;
+                var leases = await deliveries.LeaseAsync(Math.Clamp(room, 1, MaxBatch), time.GetUtcNow(), o.LeaseDuration, stoppingToken).ConfigureAwait(false);
                 if (leases.Count == 0)
                 {
-                    slots.Release();
                     await signal.WaitAsync(o.PollInterval, time, stoppingToken).ConfigureAwait(false);
                     continue;
                 }
 
                 for (int i = 0; i < leases.Count; i++)
                 {
-                    if (i > 0 && !slots.Wait(0, CancellationToken.None))
+                    if (!buffer.Writer.TryWrite(leases[i]))
                     {
-                        // Cannot happen (only this loop takes slots), but never run more than allowed.
-                        await slots.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-                    }
+                        try
+                        {
+                            await buffer.Writer.WriteAsync(leases[i], stoppingToken).ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            // Stopping: hand back what was leased but never started.
+                            for (int j = i; j < leases.Count; j++)
+                            {
+                                await ReleaseAsync(leases[j]).ConfigureAwait(false);
+                            }
 
-                    Interlocked.Increment(ref _inFlight);
-                    _ = RunAsync(leases[i], slots);
+                            throw;
+                        }
+                    }
                 }
 
                 backoff = TimeSpan.Zero;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
-                break;
+                return;
             }
             catch (Exception ex)
             {
@@ -88,15 +117,27 @@ internal sealed partial class WebhookDispatcher(
                 }
                 catch (OperationCanceledException)
                 {
-                    break;
+                    return;
                 }
             }
         }
+    }
 
-        _draining = true;
-        if (Volatile.Read(ref _inFlight) > 0)
+    private async Task WorkAsync(ChannelReader<WebhookLease> reader, CancellationToken stoppingToken)
+    {
+        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
-            await _drained.Task.ConfigureAwait(false);
+            while (reader.TryRead(out var lease))
+            {
+                if (stoppingToken.IsCancellationRequested)
+                {
+                    await ReleaseAsync(lease).ConfigureAwait(false); // buffered, not started: back to the queue
+                }
+                else
+                {
+                    await ProcessAsync(lease).ConfigureAwait(false);
+                }
+            }
         }
     }
 
@@ -107,7 +148,7 @@ internal sealed partial class WebhookDispatcher(
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
         if (ExecuteTask is { IsCompleted: false } running)
         {
-            LogShutdownAbort(logger, Volatile.Read(ref _inFlight));
+            LogShutdownAbort(logger);
             await _abort.CancelAsync().ConfigureAwait(false);
             try
             {
@@ -126,20 +167,15 @@ internal sealed partial class WebhookDispatcher(
         base.Dispose();
     }
 
-    private async Task RunAsync(WebhookLease lease, SemaphoreSlim slots)
+    private async Task ReleaseAsync(WebhookLease lease, TimeSpan delay = default)
     {
         try
         {
-            await Task.Yield();
-            await ProcessAsync(lease).ConfigureAwait(false);
+            await deliveries.ReleaseAsync(lease, time.GetUtcNow() + delay, CancellationToken.None).ConfigureAwait(false);
         }
-        finally
+        catch (Exception ex)
         {
-            slots.Release();
-            if (Interlocked.Decrement(ref _inFlight) == 0 && _draining)
-            {
-                _drained.TrySetResult();
-            }
+            LogReleaseFailed(logger, ex, lease.Delivery.Id);
         }
     }
 
@@ -165,6 +201,14 @@ internal sealed partial class WebhookDispatcher(
                         : "The subscription is disabled; nothing was sent." + (subscription.DisabledReason is { } r ? " " + r : ""),
                 };
             }
+            else if (!TryEnterEndpoint(subscription.Url, out var endpoint))
+            {
+                // The receiver already has as many attempts in flight as allowed: do not let it hold a
+                // worker (a hanging receiver would starve every other one); try again a little later.
+                LogDeferred(logger, delivery.Id, endpoint);
+                await ReleaseAsync(lease, EndpointBusyDelay).ConfigureAwait(false);
+                return;
+            }
             else
             {
                 var target = new WebhookTarget(
@@ -174,7 +218,14 @@ internal sealed partial class WebhookDispatcher(
                     subscription.GetSigningSecrets(time.GetUtcNow()),
                     subscription.SignatureScheme ?? options.Value.DefaultSignatureScheme,
                     subscription.Name);
-                (attempt, retryAfter) = await sender.SendAsync(target, lease.Message, number, token).ConfigureAwait(false);
+                try
+                {
+                    (attempt, retryAfter) = await sender.SendAsync(target, lease.Message, number, token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    ExitEndpoint(endpoint);
+                }
             }
 
             var transition = Decide(attempt, retryAfter);
@@ -190,20 +241,45 @@ internal sealed partial class WebhookDispatcher(
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            try
-            {
-                await deliveries.ReleaseAsync(lease, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                LogReleaseFailed(logger, ex, delivery.Id);
-            }
+            await ReleaseAsync(lease).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
             // The lease expires and the delivery is attempted again: at least once, never lost.
             LogProcessFailed(logger, ex, delivery.Id);
         }
+    }
+
+    private TimeSpan EndpointBusyDelay => TimeSpan.FromTicks(Math.Clamp(options.Value.AttemptTimeout.Ticks / 10, TimeSpan.TicksPerMillisecond * 100, TimeSpan.TicksPerSecond * 2));
+
+    private bool TryEnterEndpoint(string url, out string endpoint)
+    {
+        endpoint = EndpointOf(url);
+        var counter = _endpoints.GetOrAdd(endpoint, static _ => new StrongBox<int>());
+        if (Interlocked.Increment(ref counter.Value) <= options.Value.MaxConnectionsPerEndpoint)
+        {
+            return true;
+        }
+
+        Interlocked.Decrement(ref counter.Value);
+        return false;
+    }
+
+    private void ExitEndpoint(string endpoint)
+    {
+        if (_endpoints.TryGetValue(endpoint, out var counter))
+        {
+            Interlocked.Decrement(ref counter.Value);
+        }
+    }
+
+    /// <summary>scheme://host:port of an absolute URL, without parsing it into a Uri on the hot path.</summary>
+    internal static string EndpointOf(string url)
+    {
+        int start = url.IndexOf("://", StringComparison.Ordinal);
+        start = start < 0 ? 0 : start + 3;
+        int end = url.AsSpan(start).IndexOfAny('/', '?', '#');
+        return end < 0 ? url : url[..(start + end)];
     }
 
     private WebhookDeliveryTransition Decide(WebhookAttempt attempt, TimeSpan? retryAfter)
@@ -226,6 +302,11 @@ internal sealed partial class WebhookDispatcher(
 
     private async Task AfterAttemptAsync(WebhookSubscription? subscription, WebhookDelivery before, WebhookAttempt attempt, WebhookDeliveryTransition transition, WebhookAttemptRecorded recorded)
     {
+        if (attempt.Succeeded && _observers.Length == 0)
+        {
+            return; // the hot path: nothing to tell, nothing to disable
+        }
+
         var after = before with
         {
             Status = transition.Status,
@@ -325,6 +406,9 @@ internal sealed partial class WebhookDispatcher(
     [LoggerMessage(7, LogLevel.Warning, "Webhook observer {Observer} threw; ignored.")]
     private static partial void LogObserverFailed(ILogger logger, Exception exception, string observer);
 
-    [LoggerMessage(8, LogLevel.Warning, "Shutdown timeout reached with {InFlight} attempt(s) in flight; cancelling them and returning their deliveries to the queue.")]
-    private static partial void LogShutdownAbort(ILogger logger, int inFlight);
+    [LoggerMessage(9, LogLevel.Debug, "Delivery {DeliveryId} deferred: {Endpoint} already has the most attempts in flight allowed (WebhookOptions.MaxConnectionsPerEndpoint).")]
+    private static partial void LogDeferred(ILogger logger, string deliveryId, string endpoint);
+
+    [LoggerMessage(8, LogLevel.Warning, "Shutdown timeout reached with attempts in flight; cancelling them and returning their deliveries to the queue.")]
+    private static partial void LogShutdownAbort(ILogger logger);
 }

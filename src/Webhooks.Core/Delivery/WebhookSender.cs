@@ -1,8 +1,11 @@
+using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.Extensions.Options;
+using Webhooks.Core.Security;
 using Webhooks.Core.Signing;
 using Webhooks.Core.Subscriptions;
 
@@ -32,6 +35,7 @@ internal sealed class WebhookSender(
     public const int ExcerptBytes = 4096;
     private const int DrainBytes = 64 * 1024;
 
+    private HttpClient? _client;
     private static readonly MediaTypeHeaderValue Json = new("application/json") { CharSet = "utf-8" };
     private readonly Dictionary<string, IWebhookSigner> _signers = signers
         .GroupBy(s => s.Scheme, StringComparer.Ordinal)
@@ -65,12 +69,22 @@ internal sealed class WebhookSender(
 
         foreach (var (key, value) in target.Headers)
         {
+            // Validation normally keeps these out; a subscription that skipped it must not inject header lines.
+            if (WebhookHeaderRules.CheckCustomHeader(key, value, o) is { } headerProblem)
+            {
+                return (Failed(WebhookErrorKind.Blocked, headerProblem), null);
+            }
+
             headers.TryAddWithoutValidation(key, value);
         }
 
         if (target.Auth.ToHeader() is { } auth)
         {
-            headers.Remove(auth.Name);
+            if (WebhookHeaderRules.CheckAuthHeader(auth.Name, auth.Value) is { } authProblem)
+            {
+                return (Failed(WebhookErrorKind.Blocked, authProblem), null);
+            }
+
             headers.TryAddWithoutValidation(auth.Name, auth.Value);
         }
 
@@ -81,14 +95,32 @@ internal sealed class WebhookSender(
 
         signer.Sign(new WebhookSigningContext(message.Id, startedAt, message.Payload, target.Secrets), headers);
 
-        using var timeout = new CancellationTokenSource(o.AttemptTimeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        // One linked source per attempt, cancelled by a TimeProvider timer: the attempt timeout.
+        using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var timedOut = new StrongBox<bool>();
+        using var timer = time.CreateTimer(
+            static state =>
+            {
+                var (cts, flag) = ((CancellationTokenSource, StrongBox<bool>))state!;
+                flag.Value = true;
+                try
+                {
+                    cts.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The attempt already finished.
+                }
+            },
+            (attemptCts, timedOut),
+            o.AttemptTimeout,
+            Timeout.InfiniteTimeSpan);
         try
         {
-            var client = httpClientFactory.CreateClient(HttpClientName);
-            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
+            _client ??= httpClientFactory.CreateClient(HttpClientName);
+            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attemptCts.Token).ConfigureAwait(false);
             int status = (int)response.StatusCode;
-            string? excerpt = await ReadExcerptAsync(response, linked.Token).ConfigureAwait(false);
+            string? excerpt = await ReadExcerptAsync(response, attemptCts.Token).ConfigureAwait(false);
             bool ok = status is >= 200 and <= 299;
             var attempt = new WebhookAttempt
             {
@@ -104,9 +136,14 @@ internal sealed class WebhookSender(
             };
             return (attempt, ok ? null : GetRetryAfter(response));
         }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (timedOut.Value && !cancellationToken.IsCancellationRequested)
         {
             return (Failed(WebhookErrorKind.Timeout, $"No complete answer within {o.AttemptTimeout.TotalSeconds:0.###} s (WebhookOptions.AttemptTimeout)."), null);
+        }
+        catch (OperationCanceledException ex) when (ex.InnerException is TimeoutException && !cancellationToken.IsCancellationRequested)
+        {
+            // SocketsHttpHandler reports its ConnectTimeout as a cancellation wrapping a TimeoutException.
+            return (Failed(WebhookErrorKind.ConnectionFailed, $"Could not connect to the receiver within {o.ConnectTimeout.TotalSeconds:0.###} s (WebhookOptions.ConnectTimeout)."), null);
         }
         catch (HttpRequestException ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -129,28 +166,38 @@ internal sealed class WebhookSender(
 
     private static async Task<string?> ReadExcerptAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await using (stream.ConfigureAwait(false))
+        if (response.Content.Headers.ContentLength == 0)
         {
-            var buffer = new byte[ExcerptBytes];
+            return null;
+        }
+
+        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        var buffer = ArrayPool<byte>.Shared.Rent(ExcerptBytes);
+        await using (stream.ConfigureAwait(false))
+        try
+        {
             int filled = 0;
             int read;
-            while (filled < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false)) > 0)
+            while (filled < ExcerptBytes && (read = await stream.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false)) > 0)
             {
                 filled += read;
             }
 
             // Drain a little more so the connection can be reused; past that, disposing drops it.
-            if (filled == buffer.Length)
+            if (filled == ExcerptBytes)
             {
                 int drained = 0;
-                while (drained < DrainBytes && (read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                while (drained < DrainBytes && (read = await stream.ReadAsync(buffer.AsMemory(0, ExcerptBytes), cancellationToken).ConfigureAwait(false)) > 0)
                 {
                     drained += read;
                 }
             }
 
             return filled == 0 ? null : Encoding.UTF8.GetString(buffer, 0, filled);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

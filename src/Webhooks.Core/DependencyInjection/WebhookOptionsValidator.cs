@@ -28,7 +28,7 @@ internal sealed class WebhookOptionsValidator(IServiceProvider services) : IVali
         Check(o.AttemptTimeout >= TimeSpan.FromMilliseconds(100) && o.AttemptTimeout <= TimeSpan.FromMinutes(5), $"Webhooks:AttemptTimeout is {o.AttemptTimeout}; use 00:00:00.1 to 00:05:00.");
         Check(o.ConnectTimeout >= TimeSpan.FromMilliseconds(100) && o.ConnectTimeout <= TimeSpan.FromMinutes(2), $"Webhooks:ConnectTimeout is {o.ConnectTimeout}; use 00:00:00.1 to 00:02:00.");
         Check(o.MaxConnectionsPerEndpoint is >= 1 and <= 1000, $"Webhooks:MaxConnectionsPerEndpoint is {o.MaxConnectionsPerEndpoint}; use 1 to 1000.");
-        Check(o.RetrySchedule is not null && o.RetrySchedule.Count <= 50, "Webhooks:RetrySchedule must be a list of at most 50 delays (empty means no retries).");
+        Check(o.RetrySchedule is null || o.RetrySchedule.Count <= 50, "Webhooks:RetrySchedule must be a list of at most 50 delays (empty means no retries).");
         Check(o.RetrySchedule is null || o.RetrySchedule.All(d => d >= TimeSpan.Zero && d <= TimeSpan.FromDays(7)), "Webhooks:RetrySchedule delays must be between 00:00:00 and 7.00:00:00.");
         Check(o.RetryJitter is >= 0 and <= 1, $"Webhooks:RetryJitter is {o.RetryJitter}; use 0 to 1 (0.2 = ±20%).");
         Check(o.MaxRetryAfter >= TimeSpan.Zero, "Webhooks:MaxRetryAfter must not be negative.");

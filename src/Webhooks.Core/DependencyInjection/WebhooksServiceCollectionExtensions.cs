@@ -7,6 +7,7 @@ using Webhooks.Core.Catalog;
 using Webhooks.Core.Delivery;
 using Webhooks.Core.DependencyInjection;
 using Webhooks.Core.Publishing;
+using Webhooks.Core.Security;
 using Webhooks.Core.Signing;
 using Webhooks.Core.Subscriptions;
 
@@ -65,8 +66,10 @@ public static class WebhooksServiceCollectionExtensions
             sp.GetRequiredService<WebhookSender>(),
             sp.GetRequiredService<WebhookDispatchSignal>(),
             sp.GetRequiredService<IOptions<WebhookOptions>>(),
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetServices<IWebhookSubscriptionRule>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WebhookDispatcher>());
+        WebhookSecurityRegistration.AddWebhookSecurity(services);
 
         services.AddHttpClient(HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(sp =>
@@ -74,6 +77,10 @@ public static class WebhooksServiceCollectionExtensions
                 var o = sp.GetRequiredService<IOptions<WebhookOptions>>().Value;
                 return new SocketsHttpHandler
                 {
+                    // Every connection goes through the SSRF guard, to the addresses it checked; a proxy
+                    // would be connected to instead of the receiver, so none is used.
+                    ConnectCallback = sp.GetRequiredService<WebhookNetworkGuard>().ConnectAsync,
+                    UseProxy = false,
                     AllowAutoRedirect = false,
                     UseCookies = false,
                     AutomaticDecompression = DecompressionMethods.None,
@@ -205,6 +212,16 @@ public static class WebhooksBuilderExtensions
     public static IWebhooksBuilder AddSigner<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] TSigner>(this IWebhooksBuilder builder) where TSigner : class, IWebhookSigner
     {
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IWebhookSigner, TSigner>());
+        return builder;
+    }
+
+    /// <summary>Adds an app rule checked on every subscription create and update, after the built-in validation.</summary>
+    /// <typeparam name="TRule">The rule.</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <returns>The builder.</returns>
+    public static IWebhooksBuilder AddSubscriptionRule<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] TRule>(this IWebhooksBuilder builder) where TRule : class, IWebhookSubscriptionRule
+    {
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IWebhookSubscriptionRule, TRule>());
         return builder;
     }
 

@@ -41,6 +41,9 @@ public sealed record WebhookPublishOptions
     /// <summary>A key that makes the publish happen once: a second publish with the same owner and key within <see cref="WebhookOptions.IdempotencyWindow"/> enqueues nothing and returns the first result.</summary>
     public string? IdempotencyKey { get; init; }
 
+    /// <summary>Attributes subscriptions can filter on (<see cref="Subscriptions.WebhookSubscription.Filter"/>), such as <c>severity</c> or <c>region</c>. Not sent to receivers.</summary>
+    public IReadOnlyDictionary<string, string>? Attributes { get; init; }
+
     /// <summary>The envelope's <c>timestamp</c>; now by default.</summary>
     public DateTimeOffset? Timestamp { get; init; }
 }

@@ -69,6 +69,12 @@ internal sealed class WebhookPublisher(
         var payload = Serialize(type.Name, timestamp, writeData, o.MaxPayloadBytes);
 
         var targets = await subscriptions.FindForEventAsync(owner, type, cancellationToken).ConfigureAwait(false);
+        if (targets.Any(t => t.Filter.Count > 0))
+        {
+            var attributes = publishOptions?.Attributes;
+            targets = [.. targets.Where(t => t.Accepts(attributes))];
+        }
+
         var idempotencyKey = publishOptions?.IdempotencyKey;
         if (targets.Count == 0 && idempotencyKey is null)
         {

@@ -10,7 +10,10 @@ internal sealed class StandardWebhooksSigner : IWebhookSigner
     public void Sign(WebhookSigningContext context, HttpRequestHeaders headers)
     {
         var timestamp = context.Timestamp.ToUnixTimeSeconds();
-        var value = string.Join(' ', context.Secrets.Select(s => "v1," + WebhookSignatures.StandardV1(s, context.MessageId, timestamp, context.Body.Span)));
+        var secrets = context.Secrets;
+        var value = secrets.Count == 1
+            ? "v1," + WebhookSignatures.StandardV1(secrets[0], context.MessageId, timestamp, context.Body.Span)
+            : string.Join(' ', secrets.Select(s => "v1," + WebhookSignatures.StandardV1(s, context.MessageId, timestamp, context.Body.Span)));
         headers.TryAddWithoutValidation(WebhookHeaders.Signature, value);
     }
 }

@@ -12,32 +12,81 @@ internal static class WebhookSignatures
     /// <summary>Base64 HMAC-SHA256 of "id.timestamp.body" keyed by the decoded secret, as Standard Webhooks defines.</summary>
     public static string StandardV1(string secret, string messageId, long timestamp, ReadOnlySpan<byte> body)
     {
-        var key = WebhookSecret.TryDecode(secret) ?? throw new WebhookException("A signing secret is not 'whsec_' + base64; rotate the subscription's secret.");
-        Span<byte> mac = stackalloc byte[32];
-        ComputeStandard(key, messageId, timestamp, body, mac);
-        return Convert.ToBase64String(mac);
-    }
-
-    public static void ComputeStandard(ReadOnlySpan<byte> key, string messageId, long timestamp, ReadOnlySpan<byte> body, Span<byte> mac)
-    {
-        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
-        Span<byte> prefix = stackalloc byte[256];
-        var idBytes = Encoding.UTF8.GetByteCount(messageId);
-        byte[]? rented = null;
-        if (idBytes + 24 > prefix.Length)
+        var hmac = RentHmac(secret);
+        Span<byte> prefix = stackalloc byte[Encoding.UTF8.GetMaxByteCount(Math.Min(messageId.Length, 256)) + 24];
+        int n;
+        if (messageId.Length <= 256)
         {
-            prefix = rented = ArrayPool<byte>.Shared.Rent(idBytes + 24);
+            n = Encoding.UTF8.GetBytes(messageId, prefix);
+        }
+        else
+        {
+            hmac.AppendData(Encoding.UTF8.GetBytes(messageId));
+            n = 0;
         }
 
-        int n = Encoding.UTF8.GetBytes(messageId, prefix);
         prefix[n++] = (byte)'.';
         timestamp.TryFormat(prefix[n..], out var w, default, CultureInfo.InvariantCulture);
         n += w;
         prefix[n++] = (byte)'.';
         hmac.AppendData(prefix[..n]);
         hmac.AppendData(body);
+        Span<byte> mac = stackalloc byte[32];
         hmac.GetHashAndReset(mac);
-        if (rented is not null)
+        return Convert.ToBase64String(mac);
+    }
+
+    // Keyed HMAC contexts, kept per thread and reset after each use: creating one (a native
+    // context plus the key schedule) costs more than signing a typical payload.
+    [ThreadStatic]
+    private static (string Secret, IncrementalHash Hmac)[]? t_hmacs;
+    [ThreadStatic]
+    private static int t_next;
+
+    private static IncrementalHash RentHmac(string secret)
+    {
+        var cache = t_hmacs ??= new (string, IncrementalHash)[4];
+        foreach (var entry in cache)
+        {
+            if (entry.Secret is not null && (ReferenceEquals(entry.Secret, secret) || entry.Secret == secret))
+            {
+                return entry.Hmac;
+            }
+        }
+
+        var encoded = secret.StartsWith(WebhookSecret.Prefix, StringComparison.Ordinal) ? secret.AsSpan(WebhookSecret.Prefix.Length) : secret.AsSpan();
+        Span<byte> key = stackalloc byte[128];
+        if (encoded.Length > 170 || !Convert.TryFromBase64Chars(encoded, key, out var keyLength))
+        {
+            throw new WebhookException("A signing secret is not 'whsec_' + base64 of at most 128 bytes; rotate the subscription's secret.");
+        }
+
+        var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key[..keyLength]);
+        ref var slot = ref cache[t_next];
+        slot.Hmac?.Dispose();
+        slot = (secret, hmac);
+        t_next = (t_next + 1) % cache.Length;
+        return hmac;
+    }
+
+    /// <summary>One-shot HMAC over "id.timestamp." + body assembled in a pooled buffer (cheaper than incremental hashing).</summary>
+    public static void ComputeStandard(ReadOnlySpan<byte> key, string messageId, long timestamp, ReadOnlySpan<byte> body, Span<byte> mac)
+    {
+        int max = Encoding.UTF8.GetMaxByteCount(messageId.Length) + 22 + body.Length;
+        byte[] rented = ArrayPool<byte>.Shared.Rent(max);
+        try
+        {
+            var buffer = rented.AsSpan();
+            int n = Encoding.UTF8.GetBytes(messageId, buffer);
+            buffer[n++] = (byte)'.';
+            timestamp.TryFormat(buffer[n..], out var w, default, CultureInfo.InvariantCulture);
+            n += w;
+            buffer[n++] = (byte)'.';
+            body.CopyTo(buffer[n..]);
+            n += body.Length;
+            HMACSHA256.HashData(key, buffer[..n], mac);
+        }
+        finally
         {
             ArrayPool<byte>.Shared.Return(rented);
         }

@@ -67,14 +67,7 @@ internal sealed class InMemoryWebhookSubscriptionStore : IWebhookSubscriptionSto
             }
         }
 
-        string? next = null;
-        if (items.Count > limit)
-        {
-            items.RemoveAt(limit);
-            next = items[^1].Id;
-        }
-
-        return Task.FromResult(new WebhookPage<WebhookSubscription>(items, next));
+        return Task.FromResult(WebhookPaging.FromOverfetch(items, limit, static x => x.Id));
     }
 
     public Task<IReadOnlyList<WebhookSubscription>> FindForEventAsync(string? owner, WebhookEventType eventType, CancellationToken cancellationToken)

@@ -40,6 +40,13 @@ public sealed record WebhookSubscription
     /// <summary>The app's own key-value data (not sent to the receiver).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = EmptyMap;
 
+    /// <summary>
+    /// Narrows which events are delivered by the attributes they were published with
+    /// (<see cref="Publishing.WebhookPublishOptions.Attributes"/>): for every key, the event's value
+    /// must be one of the listed values (seed 001: <c>severity: [error, critical]</c>). Empty: no narrowing.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Filter { get; init; } = EmptyFilter;
+
     /// <summary>Inactive subscriptions are skipped (not deleted).</summary>
     public bool Active { get; init; } = true;
 
@@ -59,6 +66,23 @@ public sealed record WebhookSubscription
     public string CurrentSecret => Secrets[0].Value;
 
     internal static readonly IReadOnlyDictionary<string, string> EmptyMap = new Dictionary<string, string>(0);
+    internal static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> EmptyFilter = new Dictionary<string, IReadOnlyList<string>>(0);
+
+    /// <summary>Whether an event published with <paramref name="attributes"/> passes <see cref="Filter"/>.</summary>
+    /// <param name="attributes">The event's attributes (may be null).</param>
+    /// <returns><see langword="true"/> when every filter key has an allowed value.</returns>
+    public bool Accepts(IReadOnlyDictionary<string, string>? attributes)
+    {
+        foreach (var (key, allowed) in Filter)
+        {
+            if (attributes is null || !attributes.TryGetValue(key, out var value) || !allowed.Contains(value, StringComparer.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>The secrets that still sign at <paramref name="now"/>, current first.</summary>
     /// <param name="now">The current time.</param>

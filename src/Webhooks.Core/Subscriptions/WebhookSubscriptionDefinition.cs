@@ -24,6 +24,9 @@ public sealed record WebhookSubscriptionDefinition
     /// <summary>The app's own key-value data (at most 50 entries).</summary>
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }
 
+    /// <summary>Attribute filter: key to allowed values (see <see cref="WebhookSubscription.Filter"/>); at most 10 keys of at most 50 values.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>>? Filter { get; init; }
+
     /// <summary>Whether deliveries start at once; <see langword="true"/> by default.</summary>
     public bool Active { get; init; } = true;
 
@@ -57,6 +60,9 @@ public sealed record WebhookSubscriptionPatch
 
     /// <summary>New metadata (replaces the old).</summary>
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }
+
+    /// <summary>A new attribute filter (replaces the old; empty removes it).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>>? Filter { get; init; }
 
     /// <summary>Enable or disable.</summary>
     public bool? Active { get; init; }

@@ -23,6 +23,7 @@ public sealed class WebhookSubscriptionManager
     private readonly WebhookDispatchSignal _signal;
     private readonly IOptions<WebhookOptions> _options;
     private readonly TimeProvider _time;
+    private readonly IWebhookSubscriptionRule[] _rules;
 
     internal WebhookSubscriptionManager(
         IWebhookSubscriptionStore store,
@@ -31,8 +32,10 @@ public sealed class WebhookSubscriptionManager
         WebhookSender sender,
         WebhookDispatchSignal signal,
         IOptions<WebhookOptions> options,
-        TimeProvider time)
+        TimeProvider time,
+        IEnumerable<IWebhookSubscriptionRule> rules)
     {
+        _rules = [.. rules];
         _store = store;
         _deliveries = deliveries;
         _validator = validator;
@@ -53,6 +56,7 @@ public sealed class WebhookSubscriptionManager
     {
         ArgumentNullException.ThrowIfNull(definition);
         _validator.ValidateDefinition(definition);
+        await _validator.ValidateUrlTargetAsync(definition.Url, cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow();
         var secret = definition.Secret ?? WebhookSecret.Generate();
         var subscription = new WebhookSubscription
@@ -68,11 +72,13 @@ public sealed class WebhookSubscriptionManager
             Auth = definition.Auth ?? WebhookAuth.None,
             Headers = Copy(definition.Headers),
             Metadata = CopyMetadata(definition.Metadata),
+            Filter = CopyFilter(definition.Filter),
             Active = definition.Active,
             CreatedAt = now,
             UpdatedAt = now,
             Version = 1,
         };
+        await CheckRulesAsync(owner, null, subscription, cancellationToken).ConfigureAwait(false);
         var stored = await _store.CreateAsync(subscription, cancellationToken).ConfigureAwait(false);
         return new WebhookSubscriptionWithSecret(stored, secret);
     }
@@ -129,6 +135,11 @@ public sealed class WebhookSubscriptionManager
         }
 
         _validator.ValidatePatch(patch, current);
+        if (patch.Url is not null)
+        {
+            await _validator.ValidateUrlTargetAsync(patch.Url, cancellationToken).ConfigureAwait(false);
+        }
+
         bool activating = patch.Active == true && !current.Active;
         var next = current with
         {
@@ -139,11 +150,13 @@ public sealed class WebhookSubscriptionManager
             Auth = patch.Auth ?? current.Auth,
             Headers = patch.Headers is null ? current.Headers : Copy(patch.Headers),
             Metadata = patch.Metadata is null ? current.Metadata : CopyMetadata(patch.Metadata),
+            Filter = patch.Filter is null ? current.Filter : CopyFilter(patch.Filter),
             Active = patch.Active ?? current.Active,
             DisabledReason = activating ? null : current.DisabledReason,
             SignatureScheme = patch.SignatureScheme ?? current.SignatureScheme,
             UpdatedAt = _time.GetUtcNow(),
         };
+        await CheckRulesAsync(owner, current, next, cancellationToken).ConfigureAwait(false);
         return Mask(await _store.UpdateAsync(next, cancellationToken).ConfigureAwait(false));
     }
 
@@ -217,10 +230,11 @@ public sealed class WebhookSubscriptionManager
     /// <param name="cancellationToken">Cancels the send.</param>
     /// <returns>The attempt.</returns>
     /// <exception cref="WebhookValidationException">The URL, auth or headers are invalid.</exception>
-    public Task<WebhookAttempt> SendTestAsync(WebhookTestTarget target, CancellationToken cancellationToken = default)
+    public async Task<WebhookAttempt> SendTestAsync(WebhookTestTarget target, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(target);
         _validator.ValidateTarget(target.Url, target.Auth, target.Headers, target.Secret, target.SignatureScheme);
+        await _validator.ValidateUrlTargetAsync(target.Url, cancellationToken).ConfigureAwait(false);
         var t = new WebhookTarget(
             target.Url,
             target.Auth ?? WebhookAuth.None,
@@ -228,7 +242,7 @@ public sealed class WebhookSubscriptionManager
             [target.Secret ?? WebhookSecret.Generate()],
             target.SignatureScheme ?? _options.Value.DefaultSignatureScheme,
             target.Name);
-        return SendTestCoreAsync(t, null, cancellationToken);
+        return await SendTestCoreAsync(t, null, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>One of the owner's subscription's deliveries, newest first.</summary>
@@ -351,6 +365,22 @@ public sealed class WebhookSubscriptionManager
         return s is not null && s.Owner == owner ? s : null;
     }
 
+    private async Task CheckRulesAsync(string? owner, WebhookSubscription? current, WebhookSubscription proposed, CancellationToken cancellationToken)
+    {
+        if (_rules.Length == 0)
+        {
+            return;
+        }
+
+        var context = new WebhookSubscriptionRuleContext(owner, current is null ? null : Mask(current), Mask(proposed)!);
+        foreach (var rule in _rules)
+        {
+            await rule.ValidateAsync(context, cancellationToken).ConfigureAwait(false);
+        }
+
+        context.ThrowIfAny();
+    }
+
     private async Task<WebhookAttempt> SendTestCoreAsync(WebhookTarget target, string? subscriptionId, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
@@ -369,6 +399,9 @@ public sealed class WebhookSubscriptionManager
         Secrets = [.. s.Secrets.Select(x => x with { Value = WebhookSecret.Mask(x.Value) })],
         Auth = s.Auth.Masked(),
     };
+
+    private static Dictionary<string, IReadOnlyList<string>> CopyFilter(IReadOnlyDictionary<string, IReadOnlyList<string>>? source) =>
+        source is null ? new(0, StringComparer.Ordinal) : source.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)[.. p.Value], StringComparer.Ordinal);
 
     private static Dictionary<string, string> CopyMetadata(IReadOnlyDictionary<string, string>? source) =>
         source is null ? new(0, StringComparer.Ordinal) : new(source, StringComparer.Ordinal);

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using Microsoft.Extensions.Options;
 using Webhooks.Core.Catalog;
+using Webhooks.Core.Security;
 using Webhooks.Core.Signing;
 
 namespace Webhooks.Core.Subscriptions;
@@ -9,7 +10,8 @@ namespace Webhooks.Core.Subscriptions;
 internal sealed class WebhookSubscriptionValidator(
     IWebhookEventCatalog catalog,
     IOptions<WebhookOptions> options,
-    IEnumerable<IWebhookSigner> signers)
+    IEnumerable<IWebhookSigner> signers,
+    WebhookNetworkGuard networkGuard)
 {
     public const int MaxUrlLength = 2048;
     public const int MaxNameLength = 200;
@@ -39,6 +41,7 @@ internal sealed class WebhookSubscriptionValidator(
         ValidateAuth(errors, auth);
         ValidateHeaders(errors, d.Headers, auth);
         ValidateMetadata(errors, d.Metadata);
+        ValidateFilter(errors, d.Filter);
         ValidateScheme(errors, d.SignatureScheme);
         if (d.Secret is not null && WebhookSecret.Validate(d.Secret) is { } secretError)
         {
@@ -79,6 +82,7 @@ internal sealed class WebhookSubscriptionValidator(
         }
 
         ValidateMetadata(errors, p.Metadata);
+        ValidateFilter(errors, p.Filter);
         ValidateScheme(errors, p.SignatureScheme);
         errors.ThrowIfAny();
     }
@@ -152,6 +156,23 @@ internal sealed class WebhookSubscriptionValidator(
         if (string.IsNullOrEmpty(uri.Host))
         {
             errors.Add(field, "The URL must name a host.");
+        }
+        else if (networkGuard.CheckUrl(uri) is { } blocked)
+        {
+            errors.Add(field, blocked);
+        }
+    }
+
+    /// <summary>
+    /// The SSRF check that needs DNS, run after the synchronous validation: a host name that resolves
+    /// to a blocked address is refused. Deliveries check every connection again (DNS rebinding).
+    /// </summary>
+    public async Task ValidateUrlTargetAsync(string url, CancellationToken cancellationToken)
+    {
+        if (Uri.TryCreate(url, UriKind.Absolute, out var uri)
+            && await networkGuard.CheckUrlAsync(uri, cancellationToken).ConfigureAwait(false) is { } blocked)
+        {
+            throw new WebhookValidationException("url", blocked);
         }
     }
 
@@ -303,6 +324,10 @@ internal sealed class WebhookSubscriptionValidator(
             {
                 errors.Add("headers", $"The value of header '{Printable(name ?? "")}' must not contain line breaks or control characters.");
             }
+            else if (!WebhookHeaderRules.IsSafeValue(value))
+            {
+                errors.Add("headers", $"The value of header '{Printable(name ?? "")}' must be printable ASCII (no accents, emoji or other non-ASCII characters).");
+            }
             else if (value.Length > MaxHeaderValueLength)
             {
                 errors.Add("headers", $"The value of header '{name}' is {value.Length} characters; the limit is {MaxHeaderValueLength}.");
@@ -336,6 +361,35 @@ internal sealed class WebhookSubscriptionValidator(
         }
     }
 
+    private static void ValidateFilter(Errors errors, IReadOnlyDictionary<string, IReadOnlyList<string>>? filter)
+    {
+        if (filter is null)
+        {
+            return;
+        }
+
+        if (filter.Count > 10)
+        {
+            errors.Add("filter", "At most 10 filter keys.");
+        }
+
+        foreach (var (key, values) in filter)
+        {
+            if (string.IsNullOrEmpty(key) || key.Length > 64)
+            {
+                errors.Add("filter", "Filter keys must be 1 to 64 characters.");
+            }
+            else if (values is null || values.Count is 0 or > 50)
+            {
+                errors.Add("filter", $"Filter '{key}' needs 1 to 50 allowed values.");
+            }
+            else if (values.Any(v => string.IsNullOrEmpty(v) || v.Length > 256))
+            {
+                errors.Add("filter", $"Filter '{key}' values must be 1 to 256 characters.");
+            }
+        }
+    }
+
     private void ValidateScheme(Errors errors, string? scheme)
     {
         if (scheme is not null && !_schemes.Contains(scheme))
@@ -343,6 +397,13 @@ internal sealed class WebhookSubscriptionValidator(
             errors.Add("signatureScheme", $"Unknown signature scheme '{scheme}'. Known: {string.Join(", ", _schemes)}.");
         }
     }
+
+    /// <summary>Headers the library sets itself (transport, hop-by-hop, auth, signature, configured headers).</summary>
+    internal static bool IsReservedHeader(string name, WebhookOptions o) =>
+        ForbiddenHeaders.Contains(name) || name.StartsWith("Proxy-", StringComparison.OrdinalIgnoreCase)
+        || string.Equals(name, o.HmacSignatureHeader, StringComparison.OrdinalIgnoreCase)
+        || string.Equals(name, o.EventTypeHeader, StringComparison.OrdinalIgnoreCase)
+        || string.Equals(name, o.SubscriptionNameHeader, StringComparison.OrdinalIgnoreCase);
 
     private static bool IsToken(string name) =>
         name.Length is > 0 and <= 128 && name.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal));

@@ -112,7 +112,15 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
                (SELECT failing_since FROM {s}.health WHERE NOT @counted AND subscription_id = (SELECT subscription_id FROM d))
         """);
 
-    private readonly string _release = db.Sql("UPDATE {s}.deliveries SET lease_id = NULL, lease_expires_at = NULL WHERE id = @id AND lease_id = @lease_id AND status = 0");
+    // Released for now (shutdown): wake the other instances; released for later (busy receiver): polling finds it.
+    private readonly string _release = db.Sql("""
+        WITH u AS (
+            UPDATE {s}.deliveries SET lease_id = NULL, lease_expires_at = NULL, next_attempt_at = @due
+            WHERE id = @id AND lease_id = @lease_id AND status = 0
+            RETURNING 1
+        )
+        SELECT pg_notify(@channel, '') FROM u WHERE @due <= clock_timestamp()
+        """);
 
     private readonly string _get = db.Sql($"""
         SELECT {DeliveryColumns} FROM {"{s}"}.deliveries WHERE id = @id;
@@ -330,13 +338,15 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
             : new WebhookAttemptRecorded(true, r.GetFieldValue<DateTimeOffset>(1), WasFailing: r.GetInt64(2) > 1);
     }
 
-    public async Task ReleaseAsync(WebhookLease lease, CancellationToken cancellationToken)
+    public async Task ReleaseAsync(WebhookLease lease, DateTimeOffset dueAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
         await db.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         await using var command = db.DataSource.CreateCommand(_release);
         command.Parameters.AddWithValue("id", lease.Delivery.Id);
         command.Parameters.AddWithValue("lease_id", lease.LeaseId);
+        command.Parameters.AddWithValue("due", dueAt.ToUniversalTime());
+        command.Parameters.AddWithValue("channel", db.Channel);
         await ExecuteNonQueryAsync(command, "releasing a lease", cancellationToken).ConfigureAwait(false);
     }
 

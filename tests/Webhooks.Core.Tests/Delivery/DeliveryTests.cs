@@ -125,6 +125,58 @@ public sealed class DeliveryTests
     }
 
     [Fact]
+    public async Task Receiver_ResetsConnection_AttemptFailsAsConnectionErrorAndIsRetried()
+    {
+        await using var receiver = await TestReceiver.StartAsync();
+        receiver.Responder = (ctx, n) =>
+        {
+            if (n == 1)
+            {
+                ctx.Abort();
+            }
+            else
+            {
+                ctx.Response.StatusCode = 200;
+            }
+
+            return Task.CompletedTask;
+        };
+        await using var host = await WebhookHost.StartAsync(b => b.AddEventType("order.created"));
+        var sub = await Subscribe(host, receiver.Url(), ["order.created"]);
+
+        await host.Publisher.PublishAsync("order.created", new { id = 1 });
+
+        var delivery = await WaitForStatus(host, sub.Subscription.Id, WebhookDeliveryStatus.Succeeded);
+        var details = await host.Subscriptions.GetDeliveryAsync(null, sub.Subscription.Id, delivery.Id);
+        details!.Attempts[0].ErrorKind.Should().Be(WebhookErrorKind.ConnectionFailed);
+        details.Attempts[0].Error.Should().NotBeNullOrEmpty();
+        details.Attempts[1].Succeeded.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Receiver_503WithRetryAfterDate_IsHonoured()
+    {
+        await using var receiver = await TestReceiver.StartAsync();
+        receiver.Responder = (ctx, n) =>
+        {
+            ctx.Response.StatusCode = n == 1 ? 503 : 200;
+            if (n == 1)
+            {
+                ctx.Response.Headers.RetryAfter = DateTimeOffset.UtcNow.AddSeconds(2).ToString("R");
+            }
+
+            return Task.CompletedTask;
+        };
+        await using var host = await WebhookHost.StartAsync(b => b.AddEventType("order.created"));
+        await Subscribe(host, receiver.Url(), ["order.created"]);
+
+        await host.Publisher.PublishAsync("order.created", new { id = 1 });
+
+        var requests = await receiver.WaitForAsync(2);
+        (requests[1].ReceivedAt - requests[0].ReceivedAt).Should().BeGreaterThan(TimeSpan.FromMilliseconds(900), "an HTTP-date Retry-After about 2 s ahead (whole seconds) was given");
+    }
+
+    [Fact]
     public async Task Receiver_410Gone_DisablesSubscriptionAtOnceAndNotifiesObserver()
     {
         await using var receiver = await TestReceiver.StartAsync();
@@ -486,5 +538,45 @@ public sealed class CountedPayloadConverter : JsonConverter<CountedPayload>
         writer.WriteStartObject();
         writer.WriteNumber("id", value.Id);
         writer.WriteEndObject();
+    }
+}
+
+public sealed class AttributeFilterTests
+{
+    [Fact]
+    public async Task Filter_OnSeverity_DeliversOnlyMatchingEvents()
+    {
+        await using var receiver = await TestReceiver.StartAsync();
+        await using var host = await WebhookHost.StartAsync(b => b.AddEventType("backup.failed"));
+        await host.Subscriptions.CreateAsync(null, new WebhookSubscriptionDefinition
+        {
+            Name = "critical-only", Url = receiver.Url("/critical"), Events = ["backup.failed"],
+            Filter = new Dictionary<string, IReadOnlyList<string>> { ["severity"] = ["error", "critical"] },
+        });
+        await host.Subscriptions.CreateAsync(null, new WebhookSubscriptionDefinition { Name = "all", Url = receiver.Url("/all"), Events = ["backup.failed"] });
+
+        var info = await host.Publisher.PublishAsync("backup.failed", new { id = 1 }, new() { Attributes = new Dictionary<string, string> { ["severity"] = "info" } });
+        var critical = await host.Publisher.PublishAsync("backup.failed", new { id = 2 }, new() { Attributes = new Dictionary<string, string> { ["severity"] = "critical" } });
+        var none = await host.Publisher.PublishAsync("backup.failed", new { id = 3 });
+
+        info.DeliveryCount.Should().Be(1);
+        critical.DeliveryCount.Should().Be(2);
+        none.DeliveryCount.Should().Be(1, "an event without the attribute does not pass a filter on it");
+        var requests = await receiver.WaitForAsync(4);
+        requests.Where(r => r.Path == "/critical").Should().ContainSingle().Which.BodyText.Should().Contain("\"id\":2");
+    }
+
+    [Fact]
+    public async Task Filter_Invalid_IsRefused()
+    {
+        await using var host = await WebhookHost.StartAsync(b => b.AddEventType("backup.failed"), start: false);
+
+        var act = () => host.Subscriptions.CreateAsync(null, new WebhookSubscriptionDefinition
+        {
+            Name = "x", Url = "https://example.com/h", Events = ["backup.failed"],
+            Filter = new Dictionary<string, IReadOnlyList<string>> { ["severity"] = [] },
+        });
+
+        (await act.Should().ThrowAsync<WebhookValidationException>()).Which.Errors["filter"].Single().Should().Contain("1 to 50 allowed values");
     }
 }

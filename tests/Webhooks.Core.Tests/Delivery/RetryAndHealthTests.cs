@@ -16,7 +16,7 @@ public sealed class RetryAndHealthTests
 
         for (int attempt = 1; attempt <= 7; attempt++)
         {
-            var expected = options.RetrySchedule[attempt - 1];
+            var expected = WebhookOptions.DefaultRetrySchedule[attempt - 1];
             for (int i = 0; i < 50; i++)
             {
                 var delay = policy.GetNextDelay(new WebhookRetryContext(attempt, 500, WebhookErrorKind.HttpStatus, null))!.Value;
@@ -25,7 +25,7 @@ public sealed class RetryAndHealthTests
         }
 
         policy.GetNextDelay(new WebhookRetryContext(8, 500, WebhookErrorKind.HttpStatus, null)).Should().BeNull();
-        options.RetrySchedule.Should().Equal(
+        WebhookOptions.DefaultRetrySchedule.Should().Equal(
             TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(30), TimeSpan.FromHours(2),
             TimeSpan.FromHours(5), TimeSpan.FromHours(10), TimeSpan.FromHours(10));
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Webhooks.Core.Tests.Infrastructure;
@@ -40,9 +41,23 @@ public sealed class WebhookOptionsTests
 
         var options = provider.GetRequiredService<IOptions<WebhookOptions>>().Value;
 
-        options.RetrySchedule.Should().HaveCount(7);
+        options.RetrySchedule.Should().BeNull("unset uses the default schedule");
         options.AttemptTimeout.Should().Be(TimeSpan.FromSeconds(15));
         options.AllowHttp.Should().BeFalse();
+    }
+
+    [Fact]
+    public void RetrySchedule_BoundFromConfiguration_ReplacesDefault()
+    {
+        var config = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Webhooks:RetrySchedule:0"] = "00:00:01", ["Webhooks:RetrySchedule:1"] = "00:00:30" })
+            .Build();
+        var services = new ServiceCollection();
+        services.AddWebhooks();
+        services.Configure<WebhookOptions>(config.GetSection("Webhooks"));
+        using var provider = services.BuildServiceProvider();
+
+        provider.GetRequiredService<IOptions<WebhookOptions>>().Value.RetrySchedule.Should().Equal(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
     }
 
     [Fact]

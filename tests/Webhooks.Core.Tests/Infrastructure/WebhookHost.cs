@@ -24,13 +24,15 @@ public sealed class WebhookHost : IAsyncDisposable
         Action<IWebhooksBuilder> configure,
         Action<WebhookOptions>? options = null,
         Action<IServiceCollection>? services = null,
-        bool start = true)
+        bool start = true,
+        string? environment = null)
     {
-        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = environment });
         builder.Services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
         var webhooks = builder.Services.AddWebhooks(o =>
         {
             o.AllowHttp = true;
+            o.Network.AllowLoopback = true;   // every receiver here is on 127.0.0.1; plain AddWebhooks() blocks loopback
             o.RetrySchedule = [TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(50)];
             o.RetryJitter = 0;
             o.PollInterval = TimeSpan.FromMilliseconds(20);

@@ -83,7 +83,7 @@ public sealed class WebhookSubscriptionManagerTests : IAsyncLifetime
     [Fact]
     public async Task Create_Valid_GeneratesSecretShownOnceThenMasked()
     {
-        var created = await Manager.CreateAsync("o", Valid() with { Auth = WebhookAuth.Basic("u", "pw") });
+        var created = await Manager.CreateAsync("o", Valid() with { Auth = WebhookAuth.Basic("u", "correct-horse-battery") });
 
         created.Secret.Should().StartWith("whsec_");
         WebhookSecret.Validate(created.Secret).Should().BeNull();
@@ -92,7 +92,7 @@ public sealed class WebhookSubscriptionManagerTests : IAsyncLifetime
         read!.CurrentSecret.Should().Be("whsec_…" + created.Secret[^4..]);
         read.Auth.Secret.Should().Be("****");
         read.ToString().Should().NotContain(created.Secret);
-        created.Subscription.ToString().Should().NotContain(created.Secret).And.NotContain("pw");
+        created.Subscription.ToString().Should().NotContain(created.Secret).And.NotContain("correct-horse-battery");
     }
 
     [Fact]

@@ -1,0 +1,56 @@
+// The Orders sample: an orders API whose changes are published as webhooks, with the management
+// endpoints at /webhooks. In-memory by default; see README for a curl session.
+using Microsoft.AspNetCore.Authentication;
+using Webhooks.AspNetCore;
+using Webhooks.Core;
+using Webhooks.Samples.Orders;
+using Webhooks.Samples.Orders.Orders;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// ── Callers: API keys from configuration (Sample:ApiKeys, key -> owner id; Sample:Roles, owner id -> roles).
+builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+    .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+builder.Services.AddAuthorizationBuilder()
+    .AddPolicy("ManageWebhooks", policy => policy.RequireAuthenticatedUser().RequireRole("Manage"));
+builder.Services.AddProblemDetails();
+builder.Services.AddOpenApi();
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<OrderStore>();
+
+// ── Webhooks: the order events, the management endpoints, every option bound from section "Webhooks"
+//    (Webhooks__AllowHttp=true, Webhooks__AttemptTimeout=00:00:05, Webhooks__Endpoints__DefaultPageSize=20,
+//    ... work from the environment).
+var webhooks = builder.Services.AddWebhooks()
+    .AddEventType(OrderEvents.Created)
+    .AddEventType(OrderEvents.Updated)
+    .AddEventType(OrderEvents.Deleted)
+    .AddEndpoints();
+var webhooksSection = builder.Configuration.GetSection("Webhooks");
+builder.Services.Configure<WebhookOptions>(webhooksSection);
+builder.Services.Configure<WebhookEndpointOptions>(webhooksSection.GetSection("Endpoints"));
+
+// Loopback receivers (http://127.0.0.1:...) are allowed in Development only: the library's SSRF guard
+// decides by the environment unless Webhooks:Network:AllowLoopback says otherwise; http:// itself is
+// allowed by Webhooks:AllowHttp, which appsettings.Development.json sets.
+
+// ── Storage: in-memory (the default of AddWebhooks()). Durable storage for several instances is
+//    configured HERE, for example when ConnectionStrings:Webhooks is set:
+//    if (builder.Configuration.GetConnectionString("Webhooks") is { Length: > 0 } connectionString) { webhooks.Add...(connectionString); }
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapOpenApi();                                              // /openapi/v1.json
+app.MapWebhooks("/webhooks").RequireAuthorization("ManageWebhooks");
+app.MapOrders();
+if (app.Environment.IsDevelopment())
+{
+    app.MapDevReceiver();                                      // a receiver to subscribe to: http://127.0.0.1:5080/dev/receiver
+}
+
+app.Run();

@@ -1,0 +1,203 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+using Webhooks.Core.Delivery;
+
+namespace Webhooks.AspNetCore.Endpoints;
+
+/// <summary>
+/// Parses route values, query strings and headers by hand, so a bad one is answered 400 with a
+/// ProblemDetails naming the parameter (the framework's own binding answers an empty 400).
+/// </summary>
+internal static class WebhookRequestParsing
+{
+    private const string IdAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    private const string SubscriptionCursorKind = "s1:";
+    private const string DeliveryCursorKind = "d1:";
+
+    public const string SubscriptionIdPrefix = "sub_";
+    public const string DeliveryIdPrefix = "dlv_";
+
+    /// <summary>Checks an id has the shape the library gives ids: a prefix and 26 Crockford base32 characters.</summary>
+    public static void RequireId(string? id, string prefix, string field)
+    {
+        if (!IsWellFormedId(id, prefix))
+        {
+            throw Invalid(field, $"'{WebhookJsonBody.Printable(id)}' is not a valid id; ids look like '{prefix}' followed by 26 letters and digits.");
+        }
+    }
+
+    // The same shape as Webhooks.Core's WebhookIds (which is internal): checked here so a
+    // malformed id is a 400, not a store lookup.
+    internal static bool IsWellFormedId(string? id, string prefix)
+    {
+        if (id is null || id.Length != prefix.Length + 26 || !id.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        foreach (var c in id.AsSpan(prefix.Length))
+        {
+            if (!IdAlphabet.Contains(c, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public static int Limit(string? value, int defaultLimit)
+    {
+        if (value is null)
+        {
+            return defaultLimit;
+        }
+
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) || limit is < 1 or > 500)
+        {
+            throw Invalid("limit", "limit must be a whole number between 1 and 500.");
+        }
+
+        return limit;
+    }
+
+    public static bool? Active(string? value) => value switch
+    {
+        null => null,
+        _ when bool.TryParse(value, out var b) => b,
+        _ => throw Invalid("active", "active must be true or false."),
+    };
+
+    public static string? EventFilter(string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (value.Length is 0 or > 256 || value.Any(char.IsControl))
+        {
+            throw Invalid("event", "event must be an event type name or pattern (1 to 256 characters), such as order.created or order.*.");
+        }
+
+        return value;
+    }
+
+    public static WebhookDeliveryStatus? Status(string? value) => value?.ToUpperInvariant() switch
+    {
+        null => null,
+        "PENDING" => WebhookDeliveryStatus.Pending,
+        "SUCCEEDED" => WebhookDeliveryStatus.Succeeded,
+        "FAILED" => WebhookDeliveryStatus.Failed,
+        _ => throw Invalid("status", "status must be pending, succeeded or failed."),
+    };
+
+    /// <summary>A duration such as <c>15m</c>, <c>24h</c>, <c>7d</c> or <c>01:30:00</c>.</summary>
+    public static TimeSpan Duration(string? value, TimeSpan defaultValue, string field)
+    {
+        if (value is null)
+        {
+            return defaultValue;
+        }
+
+        var v = value.Trim();
+        if (v.Length >= 2 && long.TryParse(v.AsSpan(0, v.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is > 0 and <= 100_000)
+        {
+            switch (v[^1])
+            {
+                case 'm':
+                    return TimeSpan.FromMinutes(n);
+                case 'h':
+                    return TimeSpan.FromHours(n);
+                case 'd':
+                    return TimeSpan.FromDays(n);
+            }
+        }
+
+        if (TimeSpan.TryParseExact(v, "c", CultureInfo.InvariantCulture, out var span) && span > TimeSpan.Zero)
+        {
+            return span;
+        }
+
+        throw Invalid(field, $"{field} must be a duration such as 15m, 24h or 7d (or hh:mm:ss).");
+    }
+
+    public static string? EncodeSubscriptionCursor(string? storeCursor) => Encode(SubscriptionCursorKind, storeCursor);
+
+    public static string? EncodeDeliveryCursor(string? storeCursor) => Encode(DeliveryCursorKind, storeCursor);
+
+    public static string? DecodeSubscriptionCursor(string? cursor) => Decode(SubscriptionCursorKind, cursor);
+
+    public static string? DecodeDeliveryCursor(string? cursor) => Decode(DeliveryCursorKind, cursor);
+
+    /// <summary>
+    /// The versions an <c>If-Match</c> header allows: <see langword="null"/> when absent or <c>*</c>;
+    /// -1 when it names no version we issue (so the update fails with 412).
+    /// </summary>
+    public static long? IfMatch(HttpRequest request)
+    {
+        var header = request.Headers.IfMatch;
+        if (header.Count == 0)
+        {
+            return null;
+        }
+
+        if (!EntityTagHeaderValue.TryParseList(header, out var tags) || tags.Count == 0)
+        {
+            return -1;
+        }
+
+        if (tags.Any(t => t.Equals(EntityTagHeaderValue.Any)))
+        {
+            return null;
+        }
+
+        // Strong comparison (RFC 9110 13.1.1): weak tags never match.
+        foreach (var tag in tags)
+        {
+            if (!tag.IsWeak && long.TryParse(tag.Tag.AsSpan(1, tag.Tag.Length - 2), NumberStyles.None, CultureInfo.InvariantCulture, out var version))
+            {
+                return version;
+            }
+        }
+
+        return -1;
+    }
+
+    public static string ETag(long version) => "\"" + version.ToString(CultureInfo.InvariantCulture) + "\"";
+
+    private static string? Encode(string kind, string? storeCursor) =>
+        storeCursor is null ? null : Base64Url.EncodeToString(Encoding.UTF8.GetBytes(kind + storeCursor));
+
+    private static string? Decode(string kind, string? cursor)
+    {
+        if (cursor is null)
+        {
+            return null;
+        }
+
+        if (cursor.Length is > 0 and <= 1024)
+        {
+            try
+            {
+                var text = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(cursor));
+                if (text.StartsWith(kind, StringComparison.Ordinal) && text.Length > kind.Length && !text.Any(char.IsControl))
+                {
+                    return text[kind.Length..];
+                }
+            }
+            catch (FormatException)
+            {
+                // fall through to the 400
+            }
+        }
+
+        throw Invalid("cursor", "The cursor is not valid here; pass the nextCursor of the previous page of this list unchanged, or omit it for the first page.");
+    }
+
+    private static WebhookEndpointProblemException Invalid(string field, string message) =>
+        new(WebhookProblems.Validation(field, message));
+}

@@ -1,0 +1,26 @@
+using System.Security.Claims;
+
+namespace Webhooks.AspNetCore;
+
+/// <summary>
+/// Settings of the <c>MapWebhooks()</c> management endpoints. Set them with
+/// <c>services.AddWebhooks().AddEndpoints(o => ...)</c> or bind them from configuration; they are
+/// validated when the host starts.
+/// </summary>
+public sealed class WebhookEndpointOptions
+{
+    /// <summary>Largest request body accepted, in bytes; a larger one is answered 413.</summary>
+    /// <value>The default value is 65,536 (64 KiB); 1 KiB to 16 MiB is accepted.</value>
+    public int MaxRequestBodySize { get; set; } = 64 * 1024;
+
+    /// <summary>Page size of list endpoints when the caller gives no <c>limit</c> (callers may ask for 1 to 500).</summary>
+    /// <value>The default value is 50.</value>
+    public int DefaultPageSize { get; set; } = 50;
+
+    /// <summary>
+    /// The claim the default <see cref="Owners.IWebhookOwnerResolver"/> reads the owner id from; when the
+    /// user has none, it falls back to the JWT <c>sub</c> claim.
+    /// </summary>
+    /// <value>The default value is <see cref="ClaimTypes.NameIdentifier"/>.</value>
+    public string OwnerClaimType { get; set; } = ClaimTypes.NameIdentifier;
+}
