@@ -62,6 +62,7 @@ public abstract class SubscriptionStoreConformanceTests : IAsyncLifetime
             Auth = WebhookAuth.Basic("shipper", "p@ss:word"),
             Headers = new Dictionary<string, string> { ["X-Team"] = "fulfilment", ["X-Region"] = "eu" },
             Metadata = new Dictionary<string, string> { ["plan"] = "gold", ["empty"] = "" },
+            Filter = new Dictionary<string, IReadOnlyList<string>> { ["severity"] = ["error", "critical"], ["version"] = ["v1"] },
             Active = false,
             DisabledReason = "The receiver answered 410 Gone.",
             CreatedAt = T0,
@@ -494,6 +495,9 @@ public abstract class SubscriptionStoreConformanceTests : IAsyncLifetime
         Assert.Equal(expected.Auth, actual.Auth);
         Assert.Equal(expected.Headers.OrderBy(h => h.Key, StringComparer.Ordinal), actual.Headers.OrderBy(h => h.Key, StringComparer.Ordinal));
         Assert.Equal(expected.Metadata.OrderBy(h => h.Key, StringComparer.Ordinal), actual.Metadata.OrderBy(h => h.Key, StringComparer.Ordinal));
+        Assert.Equal(
+            expected.Filter.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => f.Key + "=" + string.Join(",", f.Value)),
+            actual.Filter.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => f.Key + "=" + string.Join(",", f.Value)));
         Assert.Equal(expected.Active, actual.Active);
         Assert.Equal(expected.DisabledReason, actual.DisabledReason);
         Assert.Equal(expected.CreatedAt, actual.CreatedAt);

@@ -109,6 +109,9 @@ internal static class PostgreSqlMigrations
                 failures bigint NOT NULL
             );
             """),
+        (2, "subscription attribute filters", """
+            ALTER TABLE {s}.subscriptions ADD COLUMN filter jsonb NOT NULL DEFAULT '{}'::jsonb;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -5,6 +5,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Webhooks.Core;
 using Webhooks.Core.Catalog;
+using Webhooks.Core.Security;
 using Webhooks.Core.Subscriptions;
 using Webhooks.PostgreSql.Schema;
 
@@ -16,14 +17,14 @@ namespace Webhooks.PostgreSql.Subscriptions;
 /// a <c>pattern|owner</c> key in a GIN-indexed array, so the publisher's lookup is one index probe
 /// with the event's patterns, however many subscriptions exist.
 /// </summary>
-internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDatabase db) : IWebhookSubscriptionStore
+internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDatabase db, IWebhookSecretProtector protector) : IWebhookSubscriptionStore
 {
-    private const string Columns = "id, owner, name, url, events, description, secrets, signature_scheme, auth, headers, metadata, active, disabled_reason, created_at, updated_at, version";
+    private const string Columns = "id, owner, name, url, events, description, secrets, signature_scheme, auth, headers, metadata, active, disabled_reason, created_at, updated_at, version, filter";
 
 
     private readonly string _insert = db.Sql($"""
-        INSERT INTO {"{s}"}.subscriptions (id, owner, name, url, events, event_keys, description, secrets, signature_scheme, auth, headers, metadata, active, disabled_reason, created_at, updated_at, version)
-        VALUES (@id, @owner, @name, @url, @events, {EventKeysOf("@owner::text")}, @description, @secrets, @signature_scheme, @auth, @headers, @metadata, @active, @disabled_reason, @created_at, @updated_at, 1)
+        INSERT INTO {"{s}"}.subscriptions (id, owner, name, url, events, event_keys, description, secrets, signature_scheme, auth, headers, metadata, active, disabled_reason, created_at, updated_at, version, filter)
+        VALUES (@id, @owner, @name, @url, @events, {EventKeysOf("@owner::text")}, @description, @secrets, @signature_scheme, @auth, @headers, @metadata, @active, @disabled_reason, @created_at, @updated_at, 1, @filter)
         RETURNING {Columns}
         """);
 
@@ -35,7 +36,7 @@ internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDataba
         UPDATE {"{s}"}.subscriptions
         SET name = @name, url = @url, events = @events, event_keys = {EventKeysOf("owner")}, description = @description, secrets = @secrets,
             signature_scheme = @signature_scheme, auth = @auth, headers = @headers, metadata = @metadata, active = @active,
-            disabled_reason = @disabled_reason, updated_at = @updated_at, version = version + 1
+            disabled_reason = @disabled_reason, updated_at = @updated_at, version = version + 1, filter = @filter
         WHERE id = @id AND version = @version
         RETURNING {Columns}
         """);
@@ -178,8 +179,10 @@ internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDataba
     /// <summary>The index key of one listed event: the pattern (never contains '|'), then the owner ('=' marks a non-null owner).</summary>
     internal static string EventKey(string pattern, string? owner) => owner is null ? pattern + "|" : pattern + "|=" + owner;
 
-    private static void AddWriteParameters(NpgsqlCommand command, WebhookSubscription s)
+    // Secrets and auth values are written protected (IWebhookSecretProtector) and unprotected on read.
+    private void AddWriteParameters(NpgsqlCommand command, WebhookSubscription subscription)
     {
+        var s = protector.ProtectSecrets(subscription);
         var p = command.Parameters;
         p.AddWithValue("id", s.Id);
         p.AddWithValue("name", s.Name);
@@ -198,6 +201,9 @@ internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDataba
         p.AddWithValue("active", s.Active);
         p.AddWithValue("disabled_reason", NpgsqlDbType.Text, (object?)s.DisabledReason ?? DBNull.Value);
         p.AddWithValue("updated_at", s.UpdatedAt.ToUniversalTime());
+        p.AddWithValue("filter", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(
+            s.Filter.ToDictionary(f => f.Key, f => f.Value.ToList(), StringComparer.Ordinal),
+            PostgreSqlJsonContext.Default.DictionaryStringListString));
     }
 
     private async Task<List<WebhookSubscription>> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
@@ -219,8 +225,11 @@ internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDataba
         return result;
     }
 
-    private static WebhookSubscription Read(NpgsqlDataReader r)
+    private WebhookSubscription Read(NpgsqlDataReader r) => protector.UnprotectSecrets(ReadStored(r));
+
+    private static WebhookSubscription ReadStored(NpgsqlDataReader r)
     {
+        var filter = JsonSerializer.Deserialize(r.GetString(16), PostgreSqlJsonContext.Default.DictionaryStringListString)!;
         var secrets = JsonSerializer.Deserialize(r.GetString(6), PostgreSqlJsonContext.Default.ListStoredSecret)!;
         var auth = JsonSerializer.Deserialize(r.GetString(8), PostgreSqlJsonContext.Default.StoredAuth)!;
         var headers = JsonSerializer.Deserialize(r.GetString(9), PostgreSqlJsonContext.Default.DictionaryStringString)!;
@@ -245,6 +254,7 @@ internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDataba
             CreatedAt = r.GetFieldValue<DateTimeOffset>(13),
             UpdatedAt = r.GetFieldValue<DateTimeOffset>(14),
             Version = r.GetInt64(15),
+            Filter = filter.ToDictionary(f => f.Key, f => (IReadOnlyList<string>)f.Value, StringComparer.Ordinal),
         };
     }
 
@@ -265,4 +275,5 @@ internal sealed record StoredAuth(WebhookAuthKind Kind, string? Username, string
 [JsonSerializable(typeof(List<StoredSecret>))]
 [JsonSerializable(typeof(StoredAuth))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
+[JsonSerializable(typeof(Dictionary<string, List<string>>))]
 internal sealed partial class PostgreSqlJsonContext : JsonSerializerContext;
