@@ -22,7 +22,7 @@ public class WebhookReceiverOptions
     /// <value>The default value is 5 minutes.</value>
     public TimeSpan Tolerance { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>The largest body accepted, in bytes; a larger one is answered 413 without being read to the end.</summary>
+    /// <summary>The largest body accepted, in bytes (at most 256 MiB: it is held in memory); a larger one is answered 413 without being read to the end.</summary>
     /// <value>The default value is 1 MiB (1048576).</value>
     public long MaxBodySize { get; set; } = 1024 * 1024;
 

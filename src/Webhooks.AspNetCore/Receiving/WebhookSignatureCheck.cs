@@ -17,6 +17,7 @@ internal sealed partial class WebhookSignatureCheck
     private const string IdHeader = "webhook-id";
     private const string TimestampHeader = "webhook-timestamp";
     private const string SignatureHeader = "webhook-signature";
+    private const long MaxBodySizeLimit = 256L * 1024 * 1024;
 
     private readonly WebhookReceiverOptions _options;
     private readonly string[]? _secrets;
@@ -33,9 +34,9 @@ internal sealed partial class WebhookSignatureCheck
             failures.Add($"Tolerance is {options.Tolerance}; use more than zero and at most one day (the default, 5 minutes, suits most senders).");
         }
 
-        if (options.MaxBodySize < 1)
+        if (options.MaxBodySize is < 1 or > MaxBodySizeLimit)
         {
-            failures.Add($"MaxBodySize is {options.MaxBodySize}; use a positive number of bytes (the default is 1048576).");
+            failures.Add($"MaxBodySize is {options.MaxBodySize}; use 1 to {MaxBodySizeLimit} bytes (the default is 1048576; the body is held in memory while it is verified).");
         }
 
         if (options.ReplayCacheCapacity < 1)

@@ -262,6 +262,7 @@ public sealed class RequireWebhookSignatureTests : IAsyncLifetime
     [InlineData("bad secret")]
     [InlineData("zero tolerance")]
     [InlineData("zero body")]
+    [InlineData("huge body")]
     public void RequireWebhookSignature_InvalidOptions_ThrowsWebhookExceptionNamingNoSecret(string scenario)
     {
         var builder = WebApplication.CreateSlimBuilder().Build();
@@ -275,6 +276,7 @@ public sealed class RequireWebhookSignatureTests : IAsyncLifetime
                 case "bad secret": o.Secrets.Add(badSecret); break;
                 case "zero tolerance": o.Secrets.Add(Secret); o.Tolerance = TimeSpan.Zero; break;
                 case "zero body": o.Secrets.Add(Secret); o.MaxBodySize = 0; break;
+                case "huge body": o.Secrets.Add(Secret); o.MaxBodySize = 4L * 1024 * 1024 * 1024; break;
             }
         });
 
