@@ -61,6 +61,9 @@ public sealed class RequireWebhookSignatureTests : IAsyncLifetime
             app.MapPost("/hooks/hex", (VerifiedWebhook webhook) => { r.Handled.Enqueue(webhook.Id); return Results.Ok(new { scheme = webhook.Scheme }); })
                 .RequireWebhookSignature(o => { o.Secrets.Add(Secret); o.AcceptHmacSha256Hex = true; });
 
+            var group = app.MapGroup("/grouped").RequireWebhookSignature(Secret);
+            group.MapPost("/orders", (VerifiedWebhook webhook) => { r.Handled.Enqueue(webhook.Id); return Results.NoContent(); });
+
             app.MapPost("/hooks/tenants/{tenant}", (VerifiedWebhook webhook) => { r.Handled.Enqueue(webhook.Id); return Results.NoContent(); })
                 .RequireWebhookSignature(ctx => ctx.RequestServices.GetRequiredService<TenantSecrets>().For((string)ctx.GetRouteValue("tenant")!));
         }, s => s.AddSingleton(new TenantSecrets { ["acme"] = Secret, ["globex"] = OtherSecret }));
@@ -190,6 +193,17 @@ public sealed class RequireWebhookSignatureTests : IAsyncLifetime
         next.StatusCode.Should().Be(HttpStatusCode.NoContent);
         other.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
         _app.Handled.Should().HaveCount(2);
+    }
+
+    [Fact]
+    public async Task RequireWebhookSignature_OnRouteGroup_AppliesToItsEndpoints()
+    {
+        using var signed = await _app.SendAsync(SignedRequests.Create(_app.Url("/grouped/orders"), Secret, Body));
+        using var unsigned = await _app.SendAsync(new HttpRequestMessage(HttpMethod.Post, _app.Url("/grouped/orders")) { Content = new StringContent(Body, Encoding.UTF8, "application/json") });
+
+        signed.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        unsigned.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        _app.Handled.Should().HaveCount(1);
     }
 
     [Fact]
