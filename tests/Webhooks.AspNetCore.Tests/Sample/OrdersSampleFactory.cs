@@ -12,6 +12,13 @@ public sealed class OrdersSampleFactory(string environment, IReadOnlyDictionary<
         builder.UseEnvironment(environment);
         if (settings is not null)
         {
+            // UseSetting is visible to code that reads configuration before Build() (the sample's
+            // storage switch); ConfigureAppConfiguration is applied only at Build().
+            foreach (var (key, value) in settings)
+            {
+                builder.UseSetting(key, value);
+            }
+
             builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(settings));
         }
     }
