@@ -3,6 +3,7 @@
 using Microsoft.AspNetCore.Authentication;
 using Webhooks.AspNetCore;
 using Webhooks.Core;
+using Webhooks.PostgreSql;
 using Webhooks.Samples.Orders;
 using Webhooks.Samples.Orders.Orders;
 
@@ -34,9 +35,13 @@ builder.Services.Configure<WebhookEndpointOptions>(webhooksSection.GetSection("E
 // decides by the environment unless Webhooks:Network:AllowLoopback says otherwise; http:// itself is
 // allowed by Webhooks:AllowHttp, which appsettings.Development.json sets.
 
-// ── Storage: in-memory (the default of AddWebhooks()). Durable storage for several instances is
-//    configured HERE, for example when ConnectionStrings:Webhooks is set:
-//    if (builder.Configuration.GetConnectionString("Webhooks") is { Length: > 0 } connectionString) { webhooks.Add...(connectionString); }
+// ── Storage: in-memory by default; PostgreSQL (durable, shared by every instance, nothing lost
+//    when a process dies) when ConnectionStrings:Webhooks is set, e.g. ConnectionStrings__Webhooks=...
+if (builder.Configuration.GetConnectionString("Webhooks") is { Length: > 0 } connectionString)
+{
+    webhooks.UsePostgreSql(connectionString);
+    builder.Services.Configure<PostgreSqlWebhookOptions>(webhooksSection.GetSection("PostgreSql")); // Webhooks:PostgreSql:Schema, RetentionPeriod, ...
+}
 
 var app = builder.Build();
 

@@ -185,14 +185,7 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
             }
         }
 
-        string? next = null;
-        if (items.Count > limit)
-        {
-            items.RemoveAt(limit);
-            next = items[^1].Id;
-        }
-
-        return Task.FromResult(new WebhookPage<WebhookDelivery>(items, next));
+        return Task.FromResult(WebhookPaging.FromOverfetch(items, limit, static x => x.Id));
     }
 
     public Task<WebhookDeliveryDetails?> GetAsync(string deliveryId, CancellationToken cancellationToken)

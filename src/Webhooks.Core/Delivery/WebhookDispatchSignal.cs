@@ -1,13 +1,23 @@
 namespace Webhooks.Core.Delivery;
 
-/// <summary>Wakes an idle dispatcher the moment a publish in this process enqueues work; polling stays as the fallback.</summary>
-internal sealed class WebhookDispatchSignal
+/// <summary>
+/// Wakes this process's idle dispatcher at once. A publish in this process calls it; a durable
+/// store calls it when another process enqueued work (PostgreSQL: on a <c>NOTIFY</c>). Polling
+/// every <see cref="WebhookOptions.PollInterval"/> stays as the fallback. Resolve it from the
+/// service provider; it is a singleton.
+/// </summary>
+public sealed class WebhookDispatchSignal
 {
     private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    internal WebhookDispatchSignal()
+    {
+    }
+
+    /// <summary>Wakes the dispatcher if it is waiting, or makes its next wait return at once. Safe to call from any thread, any number of times.</summary>
     public void Notify() => Volatile.Read(ref _signal).TrySetResult();
 
-    public async Task WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    internal async Task WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
         var current = Volatile.Read(ref _signal);
         if (!current.Task.IsCompleted)

@@ -56,7 +56,7 @@ public static class WebhooksServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IWebhookSigner, StandardWebhooksSigner>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IWebhookSigner, HmacSha256HexSigner>());
         services.TryAddSingleton<IWebhookPublisher, WebhookPublisher>();
-        services.TryAddSingleton<WebhookDispatchSignal>();
+        services.TryAddSingleton(_ => new WebhookDispatchSignal());
         services.TryAddSingleton<WebhookSender>();
         services.TryAddSingleton<WebhookSubscriptionValidator>();
         services.TryAddSingleton(sp => new WebhookSubscriptionManager(

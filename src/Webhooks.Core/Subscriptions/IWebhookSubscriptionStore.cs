@@ -70,3 +70,19 @@ public sealed record WebhookSubscriptionQuery(string? Owner, int Limit = 50, str
 /// <param name="Items">The items.</param>
 /// <param name="NextCursor">Pass this to get the next page; <see langword="null"/> on the last page.</param>
 public sealed record WebhookPage<T>(IReadOnlyList<T> Items, string? NextCursor);
+
+/// <summary>Paging by fetching one item more than the page holds: its presence says there is a next page.</summary>
+internal static class WebhookPaging
+{
+    public static WebhookPage<T> FromOverfetch<T>(List<T> items, int limit, Func<T, string> cursorOf)
+    {
+        string? next = null;
+        if (items.Count > limit)
+        {
+            items.RemoveAt(limit);
+            next = cursorOf(items[^1]);
+        }
+
+        return new WebhookPage<T>(items, next);
+    }
+}

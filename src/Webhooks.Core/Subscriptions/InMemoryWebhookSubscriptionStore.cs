@@ -11,6 +11,9 @@ internal sealed class InMemoryWebhookSubscriptionStore : IWebhookSubscriptionSto
 {
     private readonly Lock _gate = new();
     private readonly SortedDictionary<string, WebhookSubscription> _byId = new(StringComparer.Ordinal);
+
+    // Lock-free reads by id for the delivery path (every attempt looks its subscription up); written under _gate.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, WebhookSubscription> _current = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Owner, string Pattern), HashSet<string>> _byPattern = [];
     private readonly Dictionary<(string Owner, string Name), string> _byName = [];
 
@@ -32,12 +35,7 @@ internal sealed class InMemoryWebhookSubscriptionStore : IWebhookSubscriptionSto
     }
 
     public Task<WebhookSubscription?> GetAsync(string id, CancellationToken cancellationToken)
-    {
-        lock (_gate)
-        {
-            return Task.FromResult(_byId.GetValueOrDefault(id));
-        }
-    }
+        => Task.FromResult(_current.GetValueOrDefault(id));
 
     public Task<WebhookPage<WebhookSubscription>> ListAsync(WebhookSubscriptionQuery query, CancellationToken cancellationToken)
     {
@@ -67,14 +65,7 @@ internal sealed class InMemoryWebhookSubscriptionStore : IWebhookSubscriptionSto
             }
         }
 
-        string? next = null;
-        if (items.Count > limit)
-        {
-            items.RemoveAt(limit);
-            next = items[^1].Id;
-        }
-
-        return Task.FromResult(new WebhookPage<WebhookSubscription>(items, next));
+        return Task.FromResult(WebhookPaging.FromOverfetch(items, limit, static x => x.Id));
     }
 
     public Task<IReadOnlyList<WebhookSubscription>> FindForEventAsync(string? owner, WebhookEventType eventType, CancellationToken cancellationToken)
@@ -155,6 +146,7 @@ internal sealed class InMemoryWebhookSubscriptionStore : IWebhookSubscriptionSto
     {
         var owner = s.Owner ?? "";
         _byId[s.Id] = s;
+        _current[s.Id] = s;
         _byName[(owner, s.Name)] = s.Id;
         foreach (var e in s.Events)
         {
@@ -171,6 +163,7 @@ internal sealed class InMemoryWebhookSubscriptionStore : IWebhookSubscriptionSto
     {
         var owner = s.Owner ?? "";
         _byId.Remove(s.Id);
+        _current.TryRemove(s.Id, out _);
         _byName.Remove((owner, s.Name));
         foreach (var e in s.Events)
         {

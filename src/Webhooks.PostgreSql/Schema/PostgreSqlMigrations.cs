@@ -1,0 +1,118 @@
+namespace Webhooks.PostgreSql.Schema;
+
+/// <summary>
+/// The schema's versions, applied in order and recorded in <c>{schema}.migrations</c>. Never edit a
+/// shipped migration: add the next one. <c>{s}</c> stands for the quoted schema name. Ids, names and
+/// keys use the "C" collation so they sort and compare byte-wise (ordinal) on any cluster.
+/// </summary>
+internal static class PostgreSqlMigrations
+{
+    public static IReadOnlyList<(int Version, string Description, string Sql)> All { get; } =
+    [
+        (1, "subscriptions, delivery queue, attempt log, stats, health, idempotency keys", """
+            CREATE TABLE {s}.subscriptions (
+                id text COLLATE "C" PRIMARY KEY,
+                owner text COLLATE "C",
+                owner_key text COLLATE "C" GENERATED ALWAYS AS (coalesce(owner, '')) STORED,
+                name text COLLATE "C" NOT NULL,
+                url text NOT NULL,
+                events text[] NOT NULL,
+                -- "pattern|owner" per listed event: one GIN lookup finds an owner's subscribers of an event.
+                event_keys text[] NOT NULL,
+                description text,
+                secrets jsonb NOT NULL,
+                signature_scheme text,
+                auth jsonb NOT NULL,
+                headers jsonb NOT NULL,
+                metadata jsonb NOT NULL,
+                active boolean NOT NULL,
+                disabled_reason text,
+                created_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL,
+                version bigint NOT NULL
+            );
+            CREATE UNIQUE INDEX subscriptions_owner_name ON {s}.subscriptions (owner_key, name);
+            CREATE INDEX subscriptions_owner_id ON {s}.subscriptions (owner_key, id);
+            CREATE INDEX subscriptions_event_keys ON {s}.subscriptions USING gin (event_keys);
+
+            CREATE TABLE {s}.messages (
+                id text COLLATE "C" PRIMARY KEY,
+                event_type text NOT NULL,
+                "timestamp" timestamptz NOT NULL,
+                owner text,
+                idempotency_key text,
+                idempotency_expires_at timestamptz,
+                payload bytea NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX messages_created_at ON {s}.messages (created_at);
+
+            CREATE TABLE {s}.idempotency_keys (
+                owner_key text COLLATE "C" NOT NULL,
+                key text COLLATE "C" NOT NULL,
+                message_id text COLLATE "C" NOT NULL,
+                delivery_count integer NOT NULL,
+                expires_at timestamptz NOT NULL,
+                PRIMARY KEY (owner_key, key)
+            );
+            CREATE INDEX idempotency_keys_expires_at ON {s}.idempotency_keys (expires_at);
+
+            CREATE TABLE {s}.deliveries (
+                id text COLLATE "C" PRIMARY KEY,
+                message_id text COLLATE "C" NOT NULL REFERENCES {s}.messages (id) ON DELETE CASCADE,
+                subscription_id text COLLATE "C" NOT NULL,
+                event_type text NOT NULL,
+                status smallint NOT NULL,
+                attempt_count integer NOT NULL,
+                created_at timestamptz NOT NULL,
+                next_attempt_at timestamptz,
+                last_attempt_at timestamptz,
+                last_status_code integer,
+                last_error text,
+                lease_id text,
+                lease_expires_at timestamptz
+            );
+            -- Leasing: pending deliveries by the time they are due (a held lease's expiry, else the next attempt).
+            CREATE INDEX deliveries_due ON {s}.deliveries ((coalesce(lease_expires_at, next_attempt_at)), id) WHERE status = 0;
+            CREATE INDEX deliveries_subscription ON {s}.deliveries (subscription_id, id);
+            CREATE INDEX deliveries_subscription_status ON {s}.deliveries (subscription_id, status, id);
+            CREATE INDEX deliveries_message ON {s}.deliveries (message_id);
+
+            CREATE TABLE {s}.attempts (
+                seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                delivery_id text COLLATE "C" NOT NULL REFERENCES {s}.deliveries (id) ON DELETE CASCADE,
+                number integer NOT NULL,
+                started_at timestamptz NOT NULL,
+                duration interval NOT NULL,
+                status_code integer,
+                response_excerpt text,
+                error_kind smallint NOT NULL,
+                error text
+            );
+            CREATE INDEX attempts_delivery ON {s}.attempts (delivery_id, seq);
+            CREATE INDEX attempts_started_at ON {s}.attempts (started_at);
+
+            -- Attempt counts per subscription and minute (unix minutes), for the stats endpoint.
+            CREATE TABLE {s}.stats (
+                subscription_id text COLLATE "C" NOT NULL,
+                minute bigint NOT NULL,
+                succeeded integer NOT NULL,
+                failed integer NOT NULL,
+                PRIMARY KEY (subscription_id, minute)
+            );
+            CREATE INDEX stats_minute ON {s}.stats (minute);
+
+            -- A row exists while every attempt to the subscription since failing_since has failed.
+            CREATE TABLE {s}.health (
+                subscription_id text COLLATE "C" PRIMARY KEY,
+                failing_since timestamptz NOT NULL,
+                failures bigint NOT NULL
+            );
+            """),
+        (2, "subscription attribute filters", """
+            ALTER TABLE {s}.subscriptions ADD COLUMN filter jsonb NOT NULL DEFAULT '{}'::jsonb;
+            """),
+    ];
+
+    public static int Latest => All[^1].Version;
+}
