@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json;
 using Webhooks.Core.Signing;
 using Webhooks.Core.Subscriptions;
