@@ -37,7 +37,12 @@ public sealed class ElastioTests
         elastio.Publisher.PublishAsync(type, data, new WebhookPublishOptions
         {
             Owner = tenant,
-            Attributes = new Dictionary<string, string> { ["severity"] = severity, ["version"] = version },
+            Attributes = new Dictionary<string, string>
+            {
+                ["severity"] = severity,
+                ["version"] = version,
+                ["selection"] = $"{type}/{version}/{severity}", // one value per (type, version, severity) row of the "Select events" step
+            },
         });
 
     public static TheoryData<string, string, string?> AuthOptions => new()
@@ -166,6 +171,33 @@ public sealed class ElastioTests
         var received = receiver.Requests;
         received.Should().HaveCount(2);
         received.Select(r => r.ShouldBeSignedWith(created["secret"]!.GetValue<string>()).Json()["data"]!["n"]!.GetValue<int>()).Should().BeEquivalentTo([4, 5]);
+    }
+
+    [Fact]
+    public async Task Events_EachWithItsOwnSeverities_OnlySelectedRowsAreDelivered()
+    {
+        await using var receiver = await TestReceiver.StartAsync();
+        await using var elastio = await StartElastioAsync();
+        var tenant = NewTenant();
+        using var admin = elastio.Client("admin", tenant, "Manage");
+
+        // The list built in step two: backup.failed only when critical, threat.detected from warning up.
+        await (await admin.PostJsonAsync(Hooks, new
+        {
+            name = "On-call",
+            url = receiver.Url(),
+            events = new[] { "backup.failed", "threat.detected" },
+            filter = new Dictionary<string, string[]> { ["selection"] = ["backup.failed/V0/critical", "threat.detected/V0/warning", "threat.detected/V0/critical"] },
+        })).JsonAsync(HttpStatusCode.Created);
+
+        await EmitAsync(elastio, tenant, "backup.failed", "warning", new { n = 1 });
+        await EmitAsync(elastio, tenant, "backup.failed", "critical", new { n = 2 });
+        await EmitAsync(elastio, tenant, "threat.detected", "warning", new { n = 3 });
+        await EmitAsync(elastio, tenant, "threat.detected", "info", new { n = 4 });
+
+        await receiver.WaitForAsync(2);
+        await Task.Delay(300);
+        receiver.Requests.Select(r => r.Json()["data"]!["n"]!.GetValue<int>()).Should().BeEquivalentTo([2, 3], "a warning is enough for threats but not for backups");
     }
 
     [Fact]
