@@ -25,7 +25,7 @@ public interface IWebhookSecretProtector
     /// <summary>Returns the value <see cref="Protect"/> was given.</summary>
     /// <param name="protectedValue">A value returned by <see cref="Protect"/>.</param>
     /// <returns>The plaintext.</returns>
-    /// <exception cref="System.Security.Cryptography.CryptographicException">The value was not protected by this protector's keys, or was altered.</exception>
+    /// <exception cref="System.Security.Cryptography.CryptographicException">The value was not protected by this protector's keys, or was altered (a <see cref="WebhookException"/> that names no value is also fine).</exception>
     string Unprotect(string protectedValue);
 }
 
@@ -63,6 +63,11 @@ public static class WebhookSecretProtectorExtensions
         try
         {
             return Transform(subscription, protector.Unprotect);
+        }
+        catch (WebhookException ex)
+        {
+            // A protector that already explains itself (Webhooks.AspNetCore's Data Protection one): add which subscription.
+            throw new WebhookException($"The secrets of subscription '{subscription.Id}' could not be unprotected. {ex.Message}", ex);
         }
         catch (Exception ex) when (ex is not WebhookException and not OperationCanceledException)
         {
