@@ -29,6 +29,14 @@ public sealed class WebhookOptions
     /// <value>The default value is <see langword="null"/> (not sent).</value>
     public string? SubscriptionNameHeader { get; set; }
 
+    /// <summary>
+    /// What a delivery's body holds: the Standard Webhooks envelope <c>{"type","timestamp","data"}</c>,
+    /// or only the published data (for products whose receivers expect a bare object, such as
+    /// <c>{"entity":"task","id":1}</c>, with the event type in <see cref="EventTypeHeader"/>).
+    /// </summary>
+    /// <value>The default value is <see cref="WebhookPayloadFormat.Envelope"/>.</value>
+    public WebhookPayloadFormat PayloadFormat { get; set; } = WebhookPayloadFormat.Envelope;
+
     /// <summary>How many attempts run at the same time in one process.</summary>
     /// <value>The default value is 64.</value>
     public int MaxConcurrentDeliveries { get; set; } = 64;
@@ -106,4 +114,14 @@ public sealed class WebhookOptions
     /// <summary>The <c>User-Agent</c> sent with every delivery.</summary>
     /// <value>The default value is <c>Webhooks.Core/1.0</c>.</value>
     public string UserAgent { get; set; } = "Webhooks.Core/1.0";
+}
+
+/// <summary>What a delivery's body holds (<see cref="WebhookOptions.PayloadFormat"/>).</summary>
+public enum WebhookPayloadFormat
+{
+    /// <summary>The Standard Webhooks envelope <c>{"type","timestamp","data"}</c>.</summary>
+    Envelope,
+
+    /// <summary>Only the published data, as serialized; the event type travels in a header (<see cref="WebhookOptions.EventTypeHeader"/>) when the receiver needs it.</summary>
+    Data,
 }

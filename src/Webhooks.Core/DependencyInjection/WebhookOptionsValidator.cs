@@ -24,6 +24,7 @@ internal sealed class WebhookOptionsValidator(IServiceProvider services) : IVali
         Check(IsHeaderName(o.HmacSignatureHeader), "Webhooks:HmacSignatureHeader must be a valid HTTP header name, such as X-Webhook-Signature.");
         Check(o.EventTypeHeader is null || IsHeaderName(o.EventTypeHeader), "Webhooks:EventTypeHeader must be a valid HTTP header name, or unset.");
         Check(o.SubscriptionNameHeader is null || IsHeaderName(o.SubscriptionNameHeader), "Webhooks:SubscriptionNameHeader must be a valid HTTP header name, or unset.");
+        Check(Enum.IsDefined(o.PayloadFormat), $"Webhooks:PayloadFormat '{o.PayloadFormat}' is unknown; use Envelope or Data.");
         Check(o.MaxConcurrentDeliveries is >= 1 and <= 10_000, $"Webhooks:MaxConcurrentDeliveries is {o.MaxConcurrentDeliveries}; use 1 to 10000.");
         Check(o.AttemptTimeout >= TimeSpan.FromMilliseconds(100) && o.AttemptTimeout <= TimeSpan.FromMinutes(5), $"Webhooks:AttemptTimeout is {o.AttemptTimeout}; use 00:00:00.1 to 00:05:00.");
         Check(o.ConnectTimeout >= TimeSpan.FromMilliseconds(100) && o.ConnectTimeout <= TimeSpan.FromMinutes(2), $"Webhooks:ConnectTimeout is {o.ConnectTimeout}; use 00:00:00.1 to 00:02:00.");

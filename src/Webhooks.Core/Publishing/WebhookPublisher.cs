@@ -66,7 +66,7 @@ internal sealed class WebhookPublisher(
         var now = time.GetUtcNow();
         var timestamp = publishOptions?.Timestamp ?? now;
         var owner = publishOptions?.Owner;
-        var payload = Serialize(type.Name, timestamp, writeData, o.MaxPayloadBytes);
+        var payload = Serialize(type.Name, timestamp, writeData, o.MaxPayloadBytes, o.PayloadFormat);
 
         var targets = await subscriptions.FindForEventAsync(owner, type, cancellationToken).ConfigureAwait(false);
         if (targets.Any(t => t.Filter.Count > 0))
@@ -115,18 +115,20 @@ internal sealed class WebhookPublisher(
         return new WebhookPublishResult(result.MessageId, result.DeliveryCount, result.IsDuplicate);
     }
 
-    /// <summary>Writes the Standard Webhooks envelope once; every delivery of the message shares these bytes.</summary>
-    internal static byte[] Serialize(string eventType, DateTimeOffset timestamp, Action<Utf8JsonWriter> writeData, int maxBytes)
+    /// <summary>Writes the body once (the Standard Webhooks envelope, or the data alone); every delivery of the message shares these bytes.</summary>
+    internal static byte[] Serialize(string eventType, DateTimeOffset timestamp, Action<Utf8JsonWriter> writeData, int maxBytes, WebhookPayloadFormat format = WebhookPayloadFormat.Envelope)
     {
         var buffer = new ArrayBufferWriter<byte>(512);
         using (var writer = new Utf8JsonWriter(buffer))
         {
-            writer.WriteStartObject();
-            writer.WriteString("type", eventType);
-            writer.WriteString("timestamp", timestamp.ToUniversalTime());
-            writer.WritePropertyName("data");
-            writeData(writer);
-            writer.WriteEndObject();
+            if (format == WebhookPayloadFormat.Data)
+            {
+                writeData(writer);
+            }
+            else
+            {
+                WriteEnvelope(writer, eventType, timestamp, writeData);
+            }
         }
 
         if (buffer.WrittenCount > maxBytes)
@@ -135,6 +137,16 @@ internal sealed class WebhookPublisher(
         }
 
         return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void WriteEnvelope(Utf8JsonWriter writer, string eventType, DateTimeOffset timestamp, Action<Utf8JsonWriter> writeData)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("type", eventType);
+        writer.WriteString("timestamp", timestamp.ToUniversalTime());
+        writer.WritePropertyName("data");
+        writeData(writer);
+        writer.WriteEndObject();
     }
 }
 

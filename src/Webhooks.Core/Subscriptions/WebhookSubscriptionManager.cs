@@ -388,7 +388,8 @@ public sealed class WebhookSubscriptionManager
             TestEventType,
             now,
             w => JsonSerializer.Serialize(w, new WebhookTestPayload("This is a test webhook.", subscriptionId), WebhookJsonContext.Default.WebhookTestPayload),
-            int.MaxValue);
+            int.MaxValue,
+            _options.Value.PayloadFormat);
         var message = new WebhookMessage { Id = WebhookIds.New("msg_", now), EventType = TestEventType, Timestamp = now, Payload = payload };
         var (attempt, _) = await _sender.SendAsync(target, message, 1, cancellationToken).ConfigureAwait(false);
         return attempt;

@@ -21,6 +21,7 @@ public sealed class WebhookOptionsTests
         { "hmac header", o => o.HmacSignatureHeader = "X Bad", "HmacSignatureHeader must be a valid HTTP header name" },
         { "event header", o => o.EventTypeHeader = "a:b", "EventTypeHeader must be a valid HTTP header name" },
         { "user agent", o => o.UserAgent = "", "UserAgent must be non-empty" },
+        { "payload format", o => o.PayloadFormat = (WebhookPayloadFormat)7, "PayloadFormat '7' is unknown" },
     };
 
     [Theory]
