@@ -38,9 +38,11 @@ public sealed class EndpointFairnessTests
         await host.Publisher.PublishAsync("b", new { i = 0 });
         await host.Host.StartAsync();
 
+        // Without the per-endpoint cap all 8 workers would sit on the hanging receiver (its 20
+        // deliveries are due first) and this delivery would wait for their 30 s timeouts.
         await healthy.WaitForAsync(1, TimeSpan.FromSeconds(10));
-        hanging.Requests.Should().HaveCountLessThanOrEqualTo(2, "the hanging receiver's other deliveries wait their turn without holding workers");
-        Volatile.Read(ref inFlight).Should().Be(2, "its two allowed attempts are still hanging while the other receiver got its delivery");
+        await Eventually.TrueAsync(() => Task.FromResult(Volatile.Read(ref inFlight) == 2), "the hanging receiver's two allowed attempts");
+        hanging.Requests.Should().HaveCount(2, "the hanging receiver's other deliveries wait their turn without holding workers");
         release.SetResult();
         await hanging.WaitForAsync(20, TimeSpan.FromSeconds(30));
         maxInFlight.Should().BeLessThanOrEqualTo(2);
