@@ -6,8 +6,7 @@ namespace Webhooks.AspNetCore.Models;
 /// <summary>
 /// Source-generated JSON for the management endpoints (trim- and AOT-safe). Requests and
 /// responses always use these settings (camelCase, strict numbers, unknown properties rejected),
-/// whatever the app's own JSON options are. Add it to your OpenAPI or client serializer with
-/// <c>TypeInfoResolverChain.Add(WebhooksApiJsonContext.Default)</c>.
+/// whatever the app's own JSON options are. Internal: its generated members are not API we promise.
 /// </summary>
 [JsonSourceGenerationOptions(
     JsonSerializerDefaults.Web,
@@ -27,4 +26,4 @@ namespace Webhooks.AspNetCore.Models;
 [JsonSerializable(typeof(WebhookDeliveryResponse))]
 [JsonSerializable(typeof(WebhookRecoverResponse))]
 [JsonSerializable(typeof(WebhookStatsResponse))]
-public sealed partial class WebhooksApiJsonContext : JsonSerializerContext;
+internal sealed partial class WebhooksApiJsonContext : JsonSerializerContext;
