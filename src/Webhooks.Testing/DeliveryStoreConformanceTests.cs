@@ -6,50 +6,20 @@ namespace Webhooks.Testing;
 
 /// <summary>
 /// The contract of <see cref="IWebhookDeliveryStore"/> as tests. Derive a class in your test
-/// project, return your store from <see cref="CreateStoreAsync"/>, and every test here runs
+/// project, return your store from <see cref="StoreConformanceTests{TStore}.CreateStoreAsync"/>, and every test here runs
 /// against it: atomic fan-out enqueue, idempotency keys per owner and window, leasing (due order,
 /// expiry, take-over, and no delivery handed to two concurrent callers), attempt recording under a
 /// lease, failing-since tracking, redelivery, recovery, paging and per-minute stats.
 /// </summary>
 /// <remarks>
 /// The tests pass explicit times; they never read the clock. Timestamps are whole milliseconds
-/// in UTC. <see cref="CreateStoreAsync"/> must return an empty store: leasing takes any due
+/// in UTC. <see cref="StoreConformanceTests{TStore}.CreateStoreAsync"/> must return an empty store: leasing takes any due
 /// delivery, so leftovers from another test would be leased too.
 /// </remarks>
-public abstract class DeliveryStoreConformanceTests : IAsyncLifetime
+public abstract class DeliveryStoreConformanceTests : StoreConformanceTests<IWebhookDeliveryStore>
 {
-    /// <summary>A fixed instant on a whole hour that the tests build their data from.</summary>
-    protected static readonly DateTimeOffset T0 = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
-
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
-    private IWebhookDeliveryStore? _store;
     private long _ids;
-
-    /// <summary>The store under test, created for the current test.</summary>
-    protected IWebhookDeliveryStore Store => _store ?? throw new InvalidOperationException("The store is created in InitializeAsync.");
-
-    /// <summary>Returns an empty store for one test; called once before each test.</summary>
-    /// <returns>The store.</returns>
-    protected abstract Task<IWebhookDeliveryStore> CreateStoreAsync();
-
-    /// <summary>Creates the store for the test.</summary>
-    /// <returns>A task.</returns>
-    public virtual async Task InitializeAsync() => _store = await CreateStoreAsync().ConfigureAwait(false);
-
-    /// <summary>Releases what the test used; disposes the store when it is disposable.</summary>
-    /// <returns>A task.</returns>
-    public virtual async Task DisposeAsync()
-    {
-        switch (_store)
-        {
-            case IAsyncDisposable asyncDisposable:
-                await asyncDisposable.DisposeAsync().ConfigureAwait(false);
-                break;
-            case IDisposable disposable:
-                disposable.Dispose();
-                break;
-        }
-    }
 
     /// <summary>Enqueued deliveries are stored pending, unattempted, with their message's fields.</summary>
     /// <returns>A task.</returns>
@@ -643,7 +613,7 @@ public abstract class DeliveryStoreConformanceTests : IAsyncLifetime
     }
 
     /// <summary>Builds a message with a fresh, increasing id.</summary>
-    /// <param name="timestamp">Its timestamp; <see cref="T0"/> by default.</param>
+    /// <param name="timestamp">Its timestamp; <see cref="StoreConformanceTests{TStore}.T0"/> by default.</param>
     /// <returns>The message.</returns>
     protected WebhookMessage NewMessage(DateTimeOffset? timestamp = null) => new()
     {

@@ -7,7 +7,7 @@ namespace Webhooks.Testing;
 
 /// <summary>
 /// The contract of <see cref="IWebhookSubscriptionStore"/> as tests. Derive a class in your test
-/// project, return your store from <see cref="CreateStoreAsync"/>, and every test here runs
+/// project, return your store from <see cref="StoreConformanceTests{TStore}.CreateStoreAsync"/>, and every test here runs
 /// against it: round-trips, name uniqueness per owner, optimistic concurrency (also under
 /// concurrent writers), owner scoping, and the event-pattern lookup the publisher depends on.
 /// </summary>
@@ -15,39 +15,9 @@ namespace Webhooks.Testing;
 /// Timestamps in these tests are whole milliseconds in UTC, so stores that keep microseconds
 /// (PostgreSQL) compare equal. Tests of one class run one after another.
 /// </remarks>
-public abstract class SubscriptionStoreConformanceTests : IAsyncLifetime
+public abstract class SubscriptionStoreConformanceTests : StoreConformanceTests<IWebhookSubscriptionStore>
 {
-    /// <summary>A fixed instant, whole milliseconds, that the tests build their data from.</summary>
-    protected static readonly DateTimeOffset T0 = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
-
-    private IWebhookSubscriptionStore? _store;
     private int _ids;
-
-    /// <summary>The store under test, created for the current test.</summary>
-    protected IWebhookSubscriptionStore Store => _store ?? throw new InvalidOperationException("The store is created in InitializeAsync.");
-
-    /// <summary>Returns an empty store for one test; called once before each test.</summary>
-    /// <returns>The store.</returns>
-    protected abstract Task<IWebhookSubscriptionStore> CreateStoreAsync();
-
-    /// <summary>Creates the store for the test.</summary>
-    /// <returns>A task.</returns>
-    public virtual async Task InitializeAsync() => _store = await CreateStoreAsync().ConfigureAwait(false);
-
-    /// <summary>Releases what the test used; disposes the store when it is disposable.</summary>
-    /// <returns>A task.</returns>
-    public virtual async Task DisposeAsync()
-    {
-        switch (_store)
-        {
-            case IAsyncDisposable asyncDisposable:
-                await asyncDisposable.DisposeAsync().ConfigureAwait(false);
-                break;
-            case IDisposable disposable:
-                disposable.Dispose();
-                break;
-        }
-    }
 
     /// <summary>Every field survives a create and a get, and the stored version is 1.</summary>
     /// <returns>A task.</returns>
