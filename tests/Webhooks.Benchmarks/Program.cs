@@ -96,6 +96,7 @@ async Task<double> BaselineAsync()
     long start = arrived;
     int gc0 = GC.CollectionCount(0), gc1 = GC.CollectionCount(1), gc2 = GC.CollectionCount(2);
     long allocated = GC.GetTotalAllocatedBytes(precise: false);
+    var paused = GC.GetTotalPauseDuration();
     var sw = Stopwatch.StartNew();
     await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
     {
@@ -117,7 +118,7 @@ async Task<double> BaselineAsync()
     sw.Stop();
     if (verbose)
     {
-        Console.WriteLine($"    baseline GCs gen0 {GC.CollectionCount(0) - gc0}, gen1 {GC.CollectionCount(1) - gc1}, gen2 {GC.CollectionCount(2) - gc2}, {(GC.GetTotalAllocatedBytes(false) - allocated) / deliveries:N0} bytes allocated per delivery");
+        Console.WriteLine($"    baseline GCs gen0 {GC.CollectionCount(0) - gc0}, gen1 {GC.CollectionCount(1) - gc1}, gen2 {GC.CollectionCount(2) - gc2}, {(GC.GetTotalAllocatedBytes(false) - allocated) / deliveries:N0} bytes allocated per delivery, GC pauses {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:N0} ms");
     }
 
     if (arrived - start != deliveries)
@@ -152,9 +153,15 @@ async Task<double> LibraryAsync()
         await publisher.PublishAsync("order.created", data);
     }
 
+    // The backlog was just allocated: promote it to gen2 now, so its one-time promotion is not
+    // charged to the delivery phase (a long-running queue is in gen2 already).
+    GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+    GC.WaitForPendingFinalizers();
+
     long start = arrived;
     int gc0 = GC.CollectionCount(0), gc1 = GC.CollectionCount(1), gc2 = GC.CollectionCount(2);
     long allocated = GC.GetTotalAllocatedBytes(precise: false);
+    var paused = GC.GetTotalPauseDuration();
     var sw = Stopwatch.StartNew();
     await host.StartAsync();
 
@@ -166,7 +173,7 @@ async Task<double> LibraryAsync()
     sw.Stop();
     if (verbose)
     {
-        Console.WriteLine($"    library GCs gen0 {GC.CollectionCount(0) - gc0}, gen1 {GC.CollectionCount(1) - gc1}, gen2 {GC.CollectionCount(2) - gc2}, {(GC.GetTotalAllocatedBytes(false) - allocated) / deliveries:N0} bytes allocated per delivery");
+        Console.WriteLine($"    library GCs gen0 {GC.CollectionCount(0) - gc0}, gen1 {GC.CollectionCount(1) - gc1}, gen2 {GC.CollectionCount(2) - gc2}, {(GC.GetTotalAllocatedBytes(false) - allocated) / deliveries:N0} bytes allocated per delivery, GC pauses {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:N0} ms");
     }
 
     await host.StopAsync();
@@ -199,6 +206,8 @@ async Task<double> PublishCostAsync(int subscriptionCount)
         await publisher.PublishAsync("order.created", data, options);
     }
 
+    // Subscriptions live long in a real app: promote them before measuring, as the delivery run does.
+    GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
     const int n = 20_000;
     var sw = Stopwatch.StartNew();
     for (int i = 0; i < n; i++)

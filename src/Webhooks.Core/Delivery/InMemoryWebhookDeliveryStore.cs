@@ -74,10 +74,11 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
                     continue; // stale queue entry: the delivery was rescheduled or finished since
                 }
 
-                entry.LeaseId = "lease_" + (++_leaseCounter).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                entry.Lease = ++_leaseCounter;
                 entry.LeaseExpiresAt = now + leaseDuration;
                 Schedule(entry, entry.LeaseExpiresAt.Value); // taken over again if the holder never reports back
-                (leases ??= []).Add(new WebhookLease(entry.Snapshot(), entry.Message, entry.LeaseId, entry.LeaseExpiresAt.Value));
+                var leaseId = "lease_" + entry.Lease.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                (leases ??= []).Add(new WebhookLease(entry.Snapshot(), entry.Message, leaseId, entry.LeaseExpiresAt.Value));
             }
         }
 
@@ -90,15 +91,14 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         ArgumentNullException.ThrowIfNull(attempt);
         lock (_gate)
         {
-            if (!_deliveries.TryGetValue(lease.Delivery.Id, out var entry) || entry.LeaseId != lease.LeaseId)
+            if (!_deliveries.TryGetValue(lease.Delivery.Id, out var entry) || !entry.Holds(lease))
             {
                 return Task.FromResult(new WebhookAttemptRecorded(false, null, false));
             }
 
-            entry.LeaseId = null;
+            entry.Lease = 0;
             entry.LeaseExpiresAt = null;
-            entry.Attempts ??= [];
-            entry.Attempts.Add(attempt);
+            entry.AddAttempt(attempt);
             entry.AttemptCount = attempt.Number;
             entry.LastAttemptAt = attempt.StartedAt;
             entry.LastStatusCode = attempt.StatusCode;
@@ -145,9 +145,9 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         ArgumentNullException.ThrowIfNull(lease);
         lock (_gate)
         {
-            if (_deliveries.TryGetValue(lease.Delivery.Id, out var entry) && entry.LeaseId == lease.LeaseId)
+            if (_deliveries.TryGetValue(lease.Delivery.Id, out var entry) && entry.Holds(lease))
             {
-                entry.LeaseId = null;
+                entry.Lease = 0;
                 entry.LeaseExpiresAt = null;
                 Schedule(entry, dueAt);
             }
@@ -193,7 +193,7 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         lock (_gate)
         {
             return Task.FromResult(_deliveries.TryGetValue(deliveryId, out var e)
-                ? new WebhookDeliveryDetails(e.Snapshot(), e.Attempts?.ToArray() ?? [])
+                ? new WebhookDeliveryDetails(e.Snapshot(), e.GetAttempts())
                 : null);
         }
     }
@@ -338,6 +338,20 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         }
     }
 
+    private readonly record struct AttemptData(int Number, DateTimeOffset StartedAt, TimeSpan Duration, int StatusCode, WebhookErrorKind ErrorKind, string? Error, string? ResponseExcerpt)
+    {
+        public WebhookAttempt ToAttempt() => new()
+        {
+            Number = Number,
+            StartedAt = StartedAt,
+            Duration = Duration,
+            StatusCode = StatusCode == 0 ? null : StatusCode,
+            ErrorKind = ErrorKind,
+            Error = Error,
+            ResponseExcerpt = ResponseExcerpt,
+        };
+    }
+
     private sealed class Entry(WebhookDelivery d, WebhookMessage message)
     {
         public string Id { get; } = d.Id;
@@ -350,11 +364,51 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         public DateTimeOffset? LastAttemptAt { get; set; }
         public int? LastStatusCode { get; set; }
         public string? LastError { get; set; }
-        public string? LeaseId { get; set; }
+        // The lease as a number (0: not leased) and the attempts as values rather than objects: the
+        // entries of a long queue live in gen2, and every young object stored in one is work for
+        // each gen0 collection. A successful first attempt with an empty answer stores no reference.
+        public long Lease { get; set; }
         public DateTimeOffset? LeaseExpiresAt { get; set; }
         public long QueueSeq { get; set; }
         public long FinishSeq { get; set; }
-        public List<WebhookAttempt>? Attempts { get; set; }
+        private AttemptData _first;
+        private List<AttemptData>? _more;
+
+        public bool Holds(WebhookLease lease) =>
+            Lease != 0
+            && lease.LeaseId.StartsWith("lease_", StringComparison.Ordinal)
+            && long.TryParse(lease.LeaseId.AsSpan(6), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number)
+            && number == Lease;
+
+        public void AddAttempt(WebhookAttempt a)
+        {
+            var data = new AttemptData(a.Number, a.StartedAt, a.Duration, a.StatusCode ?? 0, a.ErrorKind, a.Error, a.ResponseExcerpt);
+            if (_first.Number == 0)
+            {
+                _first = data;
+            }
+            else
+            {
+                (_more ??= []).Add(data);
+            }
+        }
+
+        public WebhookAttempt[] GetAttempts()
+        {
+            if (_first.Number == 0)
+            {
+                return [];
+            }
+
+            var result = new WebhookAttempt[1 + (_more?.Count ?? 0)];
+            result[0] = _first.ToAttempt();
+            for (int i = 1; i < result.Length; i++)
+            {
+                result[i] = _more![i - 1].ToAttempt();
+            }
+
+            return result;
+        }
 
         public WebhookDelivery Snapshot() => new()
         {
