@@ -289,7 +289,9 @@ internal sealed partial class WebhookDispatcher(
             return new(WebhookDeliveryStatus.Succeeded, null);
         }
 
-        if (attempt.StatusCode == 410 || attempt.ErrorKind == WebhookErrorKind.SubscriptionUnavailable)
+        // 410 Gone, a subscription that is gone, and a target the network policy refuses do not get
+        // better by waiting: fail now (the delivery stays redeliverable once the cause is fixed).
+        if (attempt.StatusCode == 410 || attempt.ErrorKind is WebhookErrorKind.SubscriptionUnavailable or WebhookErrorKind.Blocked)
         {
             return new(WebhookDeliveryStatus.Failed, null);
         }

@@ -580,3 +580,27 @@ public sealed class AttributeFilterTests
         (await act.Should().ThrowAsync<WebhookValidationException>()).Which.Errors["filter"].Single().Should().Contain("1 to 50 allowed values");
     }
 }
+
+public sealed class BlockedTargetTests
+{
+    [Fact]
+    public async Task BlockedTarget_FailsAfterOneAttemptWithoutRetries()
+    {
+        await using var host = await WebhookHost.StartAsync(b => b.AddEventType("order.created"), o => o.Network.AllowLoopback = false);
+        var store = host.Services.GetRequiredService<IWebhookSubscriptionStore>();
+        var now = DateTimeOffset.UtcNow;
+        // Stored directly, as a row edited in a database would be: validation would refuse it.
+        await store.CreateAsync(new WebhookSubscription
+        {
+            Id = "sub_blocked", Name = "blocked", Url = "http://localhost:1/hook", Events = ["order.created"],
+            Secrets = [new WebhookSecret(WebhookSecret.Generate())], CreatedAt = now, UpdatedAt = now,
+        }, default);
+
+        await host.Publisher.PublishAsync("order.created", new { id = 1 });
+
+        var failed = await DeliveryTests.WaitForStatus(host, "sub_blocked", WebhookDeliveryStatus.Failed);
+        failed.AttemptCount.Should().Be(1, "a target the network policy refuses is not retried");
+        var details = await host.Subscriptions.GetDeliveryAsync(null, "sub_blocked", failed.Id);
+        details!.Attempts.Single().ErrorKind.Should().Be(WebhookErrorKind.Blocked);
+    }
+}
