@@ -14,6 +14,9 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
 {
     private static readonly TimeSpan StatsRetention = TimeSpan.FromDays(31);
 
+    private static readonly Task<WebhookAttemptRecorded> LeaseLost = Task.FromResult(new WebhookAttemptRecorded(false, null, false));
+    private static readonly Task<WebhookAttemptRecorded> Healthy = Task.FromResult(new WebhookAttemptRecorded(true, null, false));
+
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Entry> _deliveries = new(StringComparer.Ordinal);
     private readonly PriorityQueue<Entry, (DateTimeOffset Due, long Seq)> _due = new();
@@ -93,7 +96,7 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         {
             if (!_deliveries.TryGetValue(lease.Delivery.Id, out var entry) || !entry.Holds(lease))
             {
-                return Task.FromResult(new WebhookAttemptRecorded(false, null, false));
+                return LeaseLost;
             }
 
             entry.Lease = 0;
@@ -128,6 +131,11 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
             if (attempt.Succeeded)
             {
                 _failingSince.Remove(subscriptionId);
+                if (!wasFailing)
+                {
+                    return Healthy; // the common case: no allocation
+                }
+
                 failingSince = null;
             }
             else

@@ -95,26 +95,29 @@ internal sealed class WebhookSender(
 
         signer.Sign(new WebhookSigningContext(message.Id, startedAt, message.Payload, target.Secrets), headers);
 
-        // One linked source per attempt, cancelled by a TimeProvider timer: the attempt timeout.
+        // One linked source per attempt, cancelled after AttemptTimeout (through TimeProvider when
+        // one other than the system clock is registered, as in tests).
         using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var timedOut = new StrongBox<bool>();
-        using var timer = time.CreateTimer(
+        using var timer = ReferenceEquals(time, TimeProvider.System) ? null : time.CreateTimer(
             static state =>
             {
-                var (cts, flag) = ((CancellationTokenSource, StrongBox<bool>))state!;
-                flag.Value = true;
                 try
                 {
-                    cts.Cancel();
+                    ((CancellationTokenSource)state!).Cancel();
                 }
                 catch (ObjectDisposedException)
                 {
                     // The attempt already finished.
                 }
             },
-            (attemptCts, timedOut),
+            attemptCts,
             o.AttemptTimeout,
             Timeout.InfiniteTimeSpan);
+        if (timer is null)
+        {
+            attemptCts.CancelAfter(o.AttemptTimeout);
+        }
+
         try
         {
             _client ??= httpClientFactory.CreateClient(HttpClientName);
@@ -136,7 +139,7 @@ internal sealed class WebhookSender(
             };
             return (attempt, ok ? null : GetRetryAfter(response));
         }
-        catch (OperationCanceledException) when (timedOut.Value && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (attemptCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             return (Failed(WebhookErrorKind.Timeout, $"No complete answer within {o.AttemptTimeout.TotalSeconds:0.###} s (WebhookOptions.AttemptTimeout)."), null);
         }

@@ -12,8 +12,8 @@ internal sealed class StandardWebhooksSigner : IWebhookSigner
         var timestamp = context.Timestamp.ToUnixTimeSeconds();
         var secrets = context.Secrets;
         var value = secrets.Count == 1
-            ? "v1," + WebhookSignatures.StandardV1(secrets[0], context.MessageId, timestamp, context.Body.Span)
-            : string.Join(' ', secrets.Select(s => "v1," + WebhookSignatures.StandardV1(s, context.MessageId, timestamp, context.Body.Span)));
+            ? WebhookSignatures.StandardV1Header(secrets[0], context.MessageId, timestamp, context.Body.Span)
+            : string.Join(' ', secrets.Select(s => WebhookSignatures.StandardV1Header(s, context.MessageId, timestamp, context.Body.Span)));
         headers.TryAddWithoutValidation(WebhookHeaders.Signature, value);
     }
 }

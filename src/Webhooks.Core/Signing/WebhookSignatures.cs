@@ -12,6 +12,24 @@ internal static class WebhookSignatures
     /// <summary>Base64 HMAC-SHA256 of "id.timestamp.body" keyed by the decoded secret, as Standard Webhooks defines.</summary>
     public static string StandardV1(string secret, string messageId, long timestamp, ReadOnlySpan<byte> body)
     {
+        Span<byte> mac = stackalloc byte[32];
+        ComputeV1(secret, messageId, timestamp, body, mac);
+        return Convert.ToBase64String(mac);
+    }
+
+    /// <summary>"v1," + <see cref="StandardV1"/>, built as one string.</summary>
+    public static string StandardV1Header(string secret, string messageId, long timestamp, ReadOnlySpan<byte> body)
+    {
+        Span<byte> mac = stackalloc byte[32];
+        ComputeV1(secret, messageId, timestamp, body, mac);
+        Span<char> text = stackalloc char[3 + 44];
+        "v1,".CopyTo(text);
+        Convert.TryToBase64Chars(mac, text[3..], out var written);
+        return new string(text[..(3 + written)]);
+    }
+
+    private static void ComputeV1(string secret, string messageId, long timestamp, ReadOnlySpan<byte> body, Span<byte> mac)
+    {
         var hmac = RentHmac(secret);
         Span<byte> prefix = stackalloc byte[Encoding.UTF8.GetMaxByteCount(Math.Min(messageId.Length, 256)) + 24];
         int n;
@@ -31,9 +49,7 @@ internal static class WebhookSignatures
         prefix[n++] = (byte)'.';
         hmac.AppendData(prefix[..n]);
         hmac.AppendData(body);
-        Span<byte> mac = stackalloc byte[32];
         hmac.GetHashAndReset(mac);
-        return Convert.ToBase64String(mac);
     }
 
     // Keyed HMAC contexts, kept per thread and reset after each use: creating one (a native

@@ -13,7 +13,9 @@ internal sealed class InMemoryWebhookSubscriptionStore : IWebhookSubscriptionSto
     private readonly SortedDictionary<string, WebhookSubscription> _byId = new(StringComparer.Ordinal);
 
     // Lock-free reads by id for the delivery path (every attempt looks its subscription up); written under _gate.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, WebhookSubscription> _current = new(StringComparer.Ordinal);
+    // (Completed tasks are kept, so a read allocates nothing.)
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task<WebhookSubscription?>> _current = new(StringComparer.Ordinal);
+    private static readonly Task<WebhookSubscription?> Missing = Task.FromResult<WebhookSubscription?>(null);
     private readonly Dictionary<(string Owner, string Pattern), HashSet<string>> _byPattern = [];
     private readonly Dictionary<(string Owner, string Name), string> _byName = [];
 
@@ -35,7 +37,7 @@ internal sealed class InMemoryWebhookSubscriptionStore : IWebhookSubscriptionSto
     }
 
     public Task<WebhookSubscription?> GetAsync(string id, CancellationToken cancellationToken)
-        => Task.FromResult(_current.GetValueOrDefault(id));
+        => _current.GetValueOrDefault(id) ?? Missing;
 
     public Task<WebhookPage<WebhookSubscription>> ListAsync(WebhookSubscriptionQuery query, CancellationToken cancellationToken)
     {
@@ -146,7 +148,7 @@ internal sealed class InMemoryWebhookSubscriptionStore : IWebhookSubscriptionSto
     {
         var owner = s.Owner ?? "";
         _byId[s.Id] = s;
-        _current[s.Id] = s;
+        _current[s.Id] = Task.FromResult<WebhookSubscription?>(s);
         _byName[(owner, s.Name)] = s.Id;
         foreach (var e in s.Events)
         {
