@@ -46,23 +46,4 @@ internal static class WebhookIds
             }
         });
     }
-
-    /// <summary>True when <paramref name="id"/> looks like an id this library made with <paramref name="prefix"/>.</summary>
-    public static bool IsWellFormed(string? id, string prefix)
-    {
-        if (id is null || id.Length != prefix.Length + 26 || !id.StartsWith(prefix, StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        foreach (var c in id.AsSpan(prefix.Length))
-        {
-            if (!Alphabet.Contains(c, StringComparison.Ordinal))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 }

@@ -9,15 +9,7 @@ namespace Webhooks.Core.Signing;
 /// <summary>The HMAC computations shared by the signers and the verifier.</summary>
 internal static class WebhookSignatures
 {
-    /// <summary>Base64 HMAC-SHA256 of "id.timestamp.body" keyed by the decoded secret, as Standard Webhooks defines.</summary>
-    public static string StandardV1(string secret, string messageId, long timestamp, ReadOnlySpan<byte> body)
-    {
-        Span<byte> mac = stackalloc byte[32];
-        ComputeV1(secret, messageId, timestamp, body, mac);
-        return Convert.ToBase64String(mac);
-    }
-
-    /// <summary>"v1," + <see cref="StandardV1"/>, built as one string.</summary>
+    /// <summary>"v1," + base64 HMAC-SHA256 of "id.timestamp.body" keyed by the decoded secret (Standard Webhooks), built as one string.</summary>
     public static string StandardV1Header(string secret, string messageId, long timestamp, ReadOnlySpan<byte> body)
     {
         Span<byte> mac = stackalloc byte[32];
