@@ -33,7 +33,7 @@ public static class Samples
         Payload = "{\"id\":1}"u8.ToArray(),
     };
 
-    public static WebhookDelivery Delivery(WebhookMessage message, string subscriptionId) => new()
+    public static WebhookDelivery DeliveryOf(WebhookMessage message, string subscriptionId) => new()
     {
         Id = WebhookIds.New(WebhookIds.DeliveryPrefix, T0),
         MessageId = message.Id,
