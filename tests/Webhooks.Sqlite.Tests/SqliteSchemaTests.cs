@@ -60,7 +60,7 @@ public sealed class SqliteSchemaTests : IDisposable
         await deliveries.CompleteAttemptAsync(lease, Attempt(1, T0), new(WebhookDeliveryStatus.Succeeded), default);
         before.Dispose();
         SqliteConnection.ClearAllPools();
-        _file.Clock.Advance(TimeSpan.FromMinutes(1)); // the crashed holder's lease on 'waiting' expires
+        _file.FakeClock.Advance(TimeSpan.FromMinutes(1)); // the crashed holder's lease on 'waiting' expires
 
         var after = _file.Open();
         (await _file.Subscriptions(after).FindForEventAsync("a", ["order.*"], null, default)).Should().ContainSingle().Which.Should().BeEquivalentTo(subscription with { Version = 1 });

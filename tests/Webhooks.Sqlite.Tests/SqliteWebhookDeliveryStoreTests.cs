@@ -58,7 +58,7 @@ public sealed class SqliteWebhookDeliveryStoreTests : IDisposable
     {
         var first = Message("a", key: "k", createdAt: T0);
         await _store.EnqueueAsync(first, [DeliveryOf(first, "sub_1"), DeliveryOf(first, "sub_2")], null, default);
-        _file.Clock.Advance(TimeSpan.FromDays(30)); // the store's clock plays no part
+        _file.FakeClock.Advance(TimeSpan.FromDays(30)); // the store's clock plays no part
 
         var duplicate = Message("a", key: "k", createdAt: T0.AddMinutes(59)) with { Timestamp = T0.AddYears(1) };
         (await _store.EnqueueAsync(duplicate, [DeliveryOf(duplicate, "sub_1")], null, default)).Should().Be(new WebhookEnqueueResult(first.Id, 2, true));
@@ -104,7 +104,7 @@ public sealed class SqliteWebhookDeliveryStoreTests : IDisposable
         taken.Select(l => l.Delivery.Id).Should().OnlyHaveUniqueItems().And.BeEquivalentTo(all);
         (await _store.LeaseAsync(10, Lease, default)).Should().BeEmpty("every lease is still running");
 
-        _file.Clock.Advance(Lease);
+        _file.FakeClock.Advance(Lease);
         var again = await _store.LeaseAsync(200, Lease, default);
         again.Should().HaveCount(100, "a crashed holder's deliveries are taken over at expiry");
         again.Select(l => l.LeaseId).Should().NotIntersectWith(taken.Select(l => l.LeaseId));
@@ -117,14 +117,14 @@ public sealed class SqliteWebhookDeliveryStoreTests : IDisposable
     public async Task Lease_EarliestDueFirst()
     {
         var (_, early) = await EnqueueAsync();
-        _file.Clock.Advance(TimeSpan.FromSeconds(1));
+        _file.FakeClock.Advance(TimeSpan.FromSeconds(1));
         var (_, late) = await EnqueueAsync();
         var lease = (await _store.LeaseAsync(1, Lease, default)).Single();
         lease.Delivery.Id.Should().Be(early[0].Id);
         await _store.ReleaseAsync(lease, TimeSpan.FromSeconds(5), default);
 
         (await _store.LeaseAsync(1, Lease, default)).Single().Delivery.Id.Should().Be(late[0].Id);
-        _file.Clock.Advance(TimeSpan.FromSeconds(5));
+        _file.FakeClock.Advance(TimeSpan.FromSeconds(5));
         (await _store.LeaseAsync(5, Lease, default)).Single().Delivery.Id.Should().Be(early[0].Id);
     }
 
@@ -133,7 +133,7 @@ public sealed class SqliteWebhookDeliveryStoreTests : IDisposable
     {
         var (_, deliveries) = await EnqueueAsync();
         var lease = (await _store.LeaseAsync(1, Lease, default)).Single();
-        _file.Clock.Advance(Lease * 2); // expired, but nobody took it over: still held
+        _file.FakeClock.Advance(Lease * 2); // expired, but nobody took it over: still held
         var failed = Attempt(1, Now, 503);
 
         (await _store.CompleteAttemptAsync(lease, failed, new(WebhookDeliveryStatus.Pending, TimeSpan.FromMinutes(1)), default)).Should().BeTrue();
@@ -146,7 +146,7 @@ public sealed class SqliteWebhookDeliveryStoreTests : IDisposable
             Status = WebhookDeliveryStatus.Pending, AttemptCount = 1, NextAttemptAt = Now.AddMinutes(1), LastAttemptAt = failed.StartedAt, LastStatusCode = 503, LastError = "HTTP 503",
         });
         (await _store.LeaseAsync(1, Lease, default)).Should().BeEmpty("due after the retry delay");
-        _file.Clock.Advance(TimeSpan.FromMinutes(1));
+        _file.FakeClock.Advance(TimeSpan.FromMinutes(1));
         var retry = (await _store.LeaseAsync(1, Lease, default)).Single();
         var ok = Attempt(2, Now);
         (await _store.CompleteAttemptAsync(retry, ok, new(WebhookDeliveryStatus.Succeeded), default)).Should().BeTrue();
@@ -226,7 +226,7 @@ public sealed class SqliteWebhookDeliveryStoreTests : IDisposable
             await _store.CompleteAttemptAsync(lease, Attempt(1, Now, 500), new(WebhookDeliveryStatus.Failed), default);
         }
 
-        _file.Clock.Advance(TimeSpan.FromHours(1));
+        _file.FakeClock.Advance(TimeSpan.FromHours(1));
         (await _store.RedeliverAsync(deliveries[0].Id, default)).Should().BeTrue();
         (await _store.RedeliverAsync("dlv_missing", default)).Should().BeFalse();
         (await _store.RequeueFailedAsync("sub_1", T0.AddSeconds(1), default)).Should().Be(0, "created before 'since'");

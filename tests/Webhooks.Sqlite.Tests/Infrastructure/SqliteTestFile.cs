@@ -11,8 +11,9 @@ public sealed class SqliteTestFile : IDisposable
 {
     private readonly List<SqliteWebhookDatabase> _opened = [];
 
-    public SqliteTestFile()
+    public SqliteTestFile(TimeProvider? clock = null)
     {
+        Clock = clock ?? new FakeTimeProvider(new DateTimeOffset(2025, 1, 1, 12, 0, 0, TimeSpan.Zero));
         Directory.CreateDirectory(Folder);
         Path = System.IO.Path.Combine(Folder, $"{Guid.NewGuid():N}.db");
         ConnectionString = $"Data Source={Path}";
@@ -24,7 +25,10 @@ public sealed class SqliteTestFile : IDisposable
 
     public string ConnectionString { get; }
 
-    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2025, 1, 1, 12, 0, 0, TimeSpan.Zero));
+    /// <summary>The store's clock: a fake one the test moves, unless the test passes another.</summary>
+    public TimeProvider Clock { get; }
+
+    public FakeTimeProvider FakeClock => (FakeTimeProvider)Clock;
 
     internal SqliteWebhookDatabase Open()
     {
