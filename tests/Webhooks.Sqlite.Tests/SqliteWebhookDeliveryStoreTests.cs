@@ -136,7 +136,7 @@ public sealed class SqliteWebhookDeliveryStoreTests : IDisposable
         _file.FakeClock.Advance(Lease * 2); // expired, but nobody took it over: still held
         var failed = Attempt(1, Now, 503);
 
-        (await _store.CompleteAttemptAsync(lease, failed, new(WebhookDeliveryStatus.Pending, TimeSpan.FromMinutes(1)), default)).Should().BeTrue();
+        (await _store.CompleteAttemptAsync(lease, failed, new(WebhookDeliveryStatus.Pending, TimeSpan.FromMinutes(1), "not the attempt's error"), default)).Should().BeTrue();
         (await _store.CompleteAttemptAsync(lease, failed, new(WebhookDeliveryStatus.Pending), default)).Should().BeFalse("completing ends the lease");
 
         var details = await _store.GetAsync(deliveries[0].Id, default);

@@ -101,7 +101,7 @@ internal sealed class SqliteWebhookDeliveryStore(SqliteWebhookDatabase database)
                 }
             }
 
-            // An expired lease is due at its expiry: taking one over is the same query.
+            // While leased, due holds the lease's expiry: once it passes, the same query takes the delivery over.
             using var take = connection.Command("UPDATE deliveries SET lease_id = $lease, due = $expires WHERE id = $id;", ("$lease", ""), ("$expires", expires.UtcTicks), ("$id", ""));
             foreach (var lease in leases)
             {
@@ -123,10 +123,11 @@ internal sealed class SqliteWebhookDeliveryStore(SqliteWebhookDatabase database)
             [
                 ("$id", lease.Delivery.Id), ("$lease", lease.LeaseId), ("$status", (int)transition.Status), ("$due", due),
                 ("$number", attempt?.Number), ("$started", attempt?.StartedAt.UtcTicks), ("$duration", attempt?.Duration.Ticks), ("$code", attempt?.StatusCode),
-                ("$excerpt", attempt?.ResponseExcerpt), ("$kind", (int?)attempt?.ErrorKind), ("$error", attempt is null ? transition.Reason : attempt.Error ?? transition.Reason),
+                ("$excerpt", attempt?.ResponseExcerpt), ("$kind", (int?)attempt?.ErrorKind), ("$error", attempt?.Error),
+                ("$lastError", attempt is null ? transition.Reason : attempt.Error ?? transition.Reason),
             ];
             var moved = connection.Execute("""
-                UPDATE deliveries SET status = $status, due = $due, lease_id = NULL, last_error = $error,
+                UPDATE deliveries SET status = $status, due = $due, lease_id = NULL, last_error = $lastError,
                     attempt_count = ifnull($number, attempt_count),
                     last_attempt_at = ifnull($started, last_attempt_at),
                     last_status_code = CASE WHEN $number IS NULL THEN last_status_code ELSE $code END
@@ -218,8 +219,8 @@ internal sealed class SqliteWebhookDeliveryStore(SqliteWebhookDatabase database)
             ("$id", deliveryId), ("$now", database.Now)) == 1, cancellationToken);
 
     public Task<int> RequeueFailedAsync(string subscriptionId, DateTimeOffset since, CancellationToken cancellationToken) =>
-        database.WriteAsync(connection => connection.Execute(
-            "UPDATE deliveries SET status = 0, due = $now, lease_id = NULL WHERE subscription_id = $subscription AND status = 2 AND created_at >= $since;",
+        database.WriteAsync(connection => connection.Execute( // "+status": find them by subscription, not among every failed delivery
+            "UPDATE deliveries SET status = 0, due = $now, lease_id = NULL WHERE subscription_id = $subscription AND +status = 2 AND created_at >= $since;",
             ("$subscription", subscriptionId), ("$since", since.UtcTicks), ("$now", database.Now)), cancellationToken);
 
     public Task<IReadOnlyList<WebhookStatsBucket>> GetStatsAsync(WebhookStatsQuery query, CancellationToken cancellationToken)
