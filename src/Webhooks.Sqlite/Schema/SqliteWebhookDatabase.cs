@@ -5,12 +5,14 @@ namespace Webhooks.Sqlite.Schema;
 
 /// <summary>
 /// The one file both stores share. SQLite has a single writer, so writes queue here in-process
-/// (rather than spin on SQLITE_BUSY) and each runs in one <c>BEGIN IMMEDIATE</c> transaction;
-/// reads run beside them (WAL). The schema is created or migrated by the first call.
+/// (rather than spin on SQLITE_BUSY) and run one at a time on one connection, each in a
+/// <c>BEGIN IMMEDIATE</c> transaction; reads run beside them on pooled connections (WAL).
+/// The schema is created or migrated by the first call.
 /// </summary>
 internal sealed class SqliteWebhookDatabase(string connectionString, TimeProvider time) : IDisposable
 {
     private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private SqliteConnection? _writer; // used only while holding the gate
     private volatile bool _migrated;
 
     /// <summary>Now on the store's clock, as stored (UTC ticks).</summary>
@@ -26,7 +28,8 @@ internal sealed class SqliteWebhookDatabase(string connectionString, TimeProvide
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        using var connection = Open();
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
         using var snapshot = connection.BeginTransaction(deferred: true); // several reads see one state
         return read(connection);
     }
@@ -36,12 +39,7 @@ internal sealed class SqliteWebhookDatabase(string connectionString, TimeProvide
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            using var connection = Open();
-            if (!_migrated)
-            {
-                Migrate(connection);
-            }
-
+            var connection = _writer ??= OpenWriter();
             using var transaction = connection.BeginTransaction(deferred: false);
             var result = write(connection);
             transaction.Commit();
@@ -55,17 +53,19 @@ internal sealed class SqliteWebhookDatabase(string connectionString, TimeProvide
 
     public void Dispose()
     {
+        _writer?.Dispose();
         using var connection = new SqliteConnection(connectionString);
         SqliteConnection.ClearPool(connection); // let go of the file
     }
 
-    private SqliteConnection Open()
+    private SqliteConnection OpenWriter()
     {
         var connection = new SqliteConnection(connectionString);
         try
         {
             connection.Open();
-            connection.Execute("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;");
+            connection.Execute("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL;"); // WAL is kept in the file
+            Migrate(connection);
             return connection;
         }
         catch
@@ -77,7 +77,6 @@ internal sealed class SqliteWebhookDatabase(string connectionString, TimeProvide
 
     private void Migrate(SqliteConnection connection)
     {
-        connection.Execute("PRAGMA journal_mode = WAL;"); // kept in the file; not allowed inside a transaction
         using var transaction = connection.BeginTransaction(deferred: false);
         connection.Execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);");
         using var read = connection.Command("SELECT ifnull(max(version), 0) FROM schema_version;");
