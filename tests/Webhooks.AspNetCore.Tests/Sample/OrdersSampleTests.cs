@@ -186,8 +186,8 @@ public sealed class OrdersSampleTests : IAsyncLifetime
         var document = await (await anonymous.GetAsync("/openapi/v1.json")).JsonAsync(HttpStatusCode.OK);
 
         var paths = document["paths"]!.AsObject().Select(p => p.Key).ToList();
-        paths.Should().Contain(["/webhooks", "/webhooks/{id}", "/webhooks/event-types", "/webhooks/{id}/deliveries", "/orders", "/orders/{id}"]);
-        paths.Count(p => p.StartsWith("/webhooks", StringComparison.Ordinal)).Should().Be(13);
+        paths.Should().Contain(["/webhooks", "/webhooks/{id}", "/webhooks/event-types", "/webhooks/{id}/deliveries", "/webhooks/deliveries", "/webhooks/stats", "/orders", "/orders/{id}"]);
+        paths.Count(p => p.StartsWith("/webhooks", StringComparison.Ordinal)).Should().Be(16);
     }
 
     [Fact]
