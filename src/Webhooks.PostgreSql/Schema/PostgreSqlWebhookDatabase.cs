@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Webhooks.Core;
+using Webhooks.Abstractions;
 
 namespace Webhooks.PostgreSql.Schema;
 
@@ -41,8 +41,14 @@ internal sealed partial class PostgreSqlWebhookDatabase : IAsyncDisposable
     /// <summary>The <c>LISTEN</c>/<c>NOTIFY</c> channel that announces new due deliveries.</summary>
     public string Channel { get; }
 
-    /// <summary>Replaces <c>{s}</c> with the quoted schema name.</summary>
-    public string Sql(string sql) => sql.Replace("{s}", Schema, StringComparison.Ordinal);
+    /// <summary>
+    /// The store's one clock: due times and lease expiry are judged on the database's clock, never an
+    /// instance's. The statement's start, so one statement sees one instant (and the due index stays usable).
+    /// </summary>
+    public string Clock { get; init; } = "statement_timestamp()";
+
+    /// <summary>Replaces <c>{s}</c> with the quoted schema name and <c>{now}</c> with <see cref="Clock"/>.</summary>
+    public string Sql(string sql) => sql.Replace("{s}", Schema, StringComparison.Ordinal).Replace("{now}", Clock, StringComparison.Ordinal);
 
     /// <summary>Completes once the schema is at the latest version; a failed attempt is retried on the next call.</summary>
     public Task EnsureSchemaAsync(CancellationToken cancellationToken)
