@@ -236,7 +236,7 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
             NpgsqlCommand command;
             if (transaction is not null)
             {
-                command = new NpgsqlCommand(null, transaction.Connection ?? throw PostgreSqlEnqueueContext.Finished(), transaction);
+                command = PostgreSqlEnqueueContext.CommandOn(transaction, null);
             }
             else
             {
@@ -280,11 +280,6 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         catch (PostgresException ex)
         {
             throw db.Explain(ex, "enqueueing a message");
-        }
-        catch (InvalidOperationException ex) when (transaction is not null && transaction.Connection is null)
-        {
-            // Npgsql refuses a committed or rolled-back transaction before sending anything.
-            throw PostgreSqlEnqueueContext.Finished(ex);
         }
         finally
         {

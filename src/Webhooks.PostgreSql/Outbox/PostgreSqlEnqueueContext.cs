@@ -52,6 +52,20 @@ public sealed class PostgreSqlEnqueueContext : WebhookEnqueueContext
         }
     }
 
+    /// <summary>A command on the transaction's connection; a committed or rolled-back transaction is refused with what to fix.</summary>
+    internal static NpgsqlCommand CommandOn(NpgsqlTransaction transaction, string? sql)
+    {
+        try
+        {
+            return new NpgsqlCommand(sql, transaction.Connection ?? throw Finished(), transaction);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // Npgsql refuses a completed transaction before anything is sent.
+            throw Finished(ex);
+        }
+    }
+
     internal static WebhookException Finished(Exception? inner = null) =>
         new("The transaction passed to PublishAsync has already been committed or rolled back; publish before you commit.", inner);
 }

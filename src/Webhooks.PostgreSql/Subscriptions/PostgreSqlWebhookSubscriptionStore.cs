@@ -126,17 +126,10 @@ internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDataba
 
         await using var command = transaction is null
             ? db.DataSource.CreateCommand(_find)
-            : new NpgsqlCommand(_find, transaction.Connection ?? throw PostgreSqlEnqueueContext.Finished(), transaction);
+            : PostgreSqlEnqueueContext.CommandOn(transaction, _find);
         command.Parameters.AddWithValue("keys", keys);
         command.Parameters.AddWithValue("owner", NpgsqlDbType.Text, (object?)owner ?? DBNull.Value);
-        try
-        {
-            return await ReadAsync(command, cancellationToken).ConfigureAwait(false);
-        }
-        catch (InvalidOperationException ex) when (transaction is not null && transaction.Connection is null)
-        {
-            throw PostgreSqlEnqueueContext.Finished(ex);
-        }
+        return await ReadAsync(command, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<WebhookSubscription?> UpdateAsync(WebhookSubscription subscription, CancellationToken cancellationToken)
