@@ -103,6 +103,22 @@ public sealed class WebhookOptions
     /// <value>The default value is 24 hours.</value>
     public TimeSpan SecretRotationGracePeriod { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>
+    /// How long finished deliveries, their attempts and their messages are kept, for stores that can
+    /// remove old history (<see cref="IWebhookDeliveryRetention"/>); <see langword="null"/> keeps everything.
+    /// Attempt statistics reach back no further than this.
+    /// </summary>
+    /// <value>The default value is 30 days.</value>
+    public TimeSpan? RetentionPeriod { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>How often old history is removed (see <see cref="RetentionPeriod"/>).</summary>
+    /// <value>The default value is 1 hour.</value>
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How many deliveries one retention step removes, so a large backlog is removed in short steps.</summary>
+    /// <value>The default value is 1,000.</value>
+    public int RetentionBatchSize { get; set; } = 1000;
+
     /// <summary>Most finished deliveries (with their attempts) the in-memory store keeps; the oldest go first. Pending ones are never dropped.</summary>
     /// <value>The default value is 10,000.</value>
     public int InMemoryRetainedDeliveries { get; set; } = 10_000;

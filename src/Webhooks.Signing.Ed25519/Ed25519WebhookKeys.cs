@@ -1,3 +1,4 @@
+using Webhooks.Abstractions.Subscriptions;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Options;
 using Webhooks.Core;
+using Webhooks.Abstractions.Subscriptions;
+using Webhooks.Core.Signing;
 using Webhooks.Core.Subscriptions;
 
 namespace Webhooks.Signing.Ed25519;
@@ -11,15 +13,11 @@ namespace Webhooks.Signing.Ed25519;
 /// </summary>
 public sealed class Ed25519WebhookPublicKeys
 {
-    private readonly IWebhookSubscriptionStore _store;
+    private readonly ProtectedSubscriptionStore _store; // the engine's protecting view: secrets in plaintext
     private readonly IOptions<WebhookOptions> _options;
     private readonly TimeProvider _time;
 
-    /// <summary>Creates the service (resolved from dependency injection).</summary>
-    /// <param name="store">The subscription store.</param>
-    /// <param name="options">The webhook options (for the default scheme).</param>
-    /// <param name="time">The clock (rotated-out keys stop counting when their grace period ends).</param>
-    public Ed25519WebhookPublicKeys(IWebhookSubscriptionStore store, IOptions<WebhookOptions> options, TimeProvider time)
+    internal Ed25519WebhookPublicKeys(ProtectedSubscriptionStore store, IOptions<WebhookOptions> options, TimeProvider time)
     {
         _store = store;
         _options = options;
@@ -40,7 +38,7 @@ public sealed class Ed25519WebhookPublicKeys
         }
 
         return (s.SignatureScheme ?? _options.Value.DefaultSignatureScheme) == Ed25519WebhookSignatures.Scheme
-            ? [.. s.GetSigningSecrets(_time.GetUtcNow()).Select(Ed25519WebhookKeys.GetPublicKey)]
+            ? [.. WebhookSigningSecrets.Active(s.Secrets, _time.GetUtcNow()).Select(Ed25519WebhookKeys.GetPublicKey)]
             : [];
     }
 }

@@ -9,7 +9,7 @@ namespace Webhooks.Signing.Ed25519;
 /// <summary>Standard Webhooks <c>v1a</c> signatures: ed25519 over <c>"{id}.{timestamp}.{body}"</c>, sent as <c>webhook-signature: v1a,&lt;base64&gt;</c>.</summary>
 public static class Ed25519WebhookSignatures
 {
-    /// <summary>The scheme name subscriptions use to choose ed25519 (<see cref="Core.Subscriptions.WebhookSubscription.SignatureScheme"/>).</summary>
+    /// <summary>The scheme name subscriptions use to choose ed25519 (<see cref="Webhooks.Abstractions.Subscriptions.WebhookSubscription.SignatureScheme"/>).</summary>
     public const string Scheme = "standard-webhooks-ed25519";
 
     /// <summary>The version tag of asymmetric signatures in <c>webhook-signature</c>.</summary>

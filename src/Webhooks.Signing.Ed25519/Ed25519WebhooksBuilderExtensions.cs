@@ -19,7 +19,10 @@ public static class Ed25519WebhooksBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddSigner<Ed25519WebhookSigner>();
-        builder.Services.TryAddSingleton<Ed25519WebhookPublicKeys>();
+        builder.Services.TryAddSingleton(sp => new Ed25519WebhookPublicKeys(
+            sp.GetRequiredService<Webhooks.Core.Subscriptions.ProtectedSubscriptionStore>(),
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Webhooks.Core.WebhookOptions>>(),
+            sp.GetRequiredService<TimeProvider>()));
         if (useAsDefault)
         {
             builder.Services.Configure<WebhookOptions>(o => o.DefaultSignatureScheme = Ed25519WebhookSignatures.Scheme);

@@ -10,7 +10,7 @@ internal sealed class WebhookEventCatalog : IWebhookEventCatalog
 {
     private readonly FrozenDictionary<string, WebhookEventType> _byName;
 
-    public WebhookEventCatalog(IOptions<WebhookCatalogOptions> options, IOptions<Publishing.WebhookSerializerOptions> serializer)
+    public WebhookEventCatalog(IOptions<WebhookCatalogOptions> options, IOptions<Serialization.WebhookSerializerOptions> serializer)
     {
         EventTypes = [.. options.Value.EventTypes.Select(e => WithSchema(e, serializer.Value.JsonSerializerOptions))];
         _byName = EventTypes

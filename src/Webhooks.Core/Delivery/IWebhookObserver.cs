@@ -1,5 +1,3 @@
-using Webhooks.Core.Subscriptions;
-
 namespace Webhooks.Core.Delivery;
 
 /// <summary>
@@ -22,6 +20,13 @@ public interface IWebhookObserver
     /// <param name="cancellationToken">Cancels the notification.</param>
     /// <returns>A task.</returns>
     Task OnDeliveryFailedAsync(WebhookDelivery delivery, WebhookAttempt lastAttempt, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>A delivery was finished without being sent: its subscription was deleted or disabled before its turn. It can be redelivered once the subscription is enabled.</summary>
+    /// <param name="delivery">The delivery, as finished (failed).</param>
+    /// <param name="reason">Why nothing was sent.</param>
+    /// <param name="cancellationToken">Cancels the notification.</param>
+    /// <returns>A task.</returns>
+    Task OnDeliveryNotSentAsync(WebhookDelivery delivery, string reason, CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>A subscription whose attempts had been failing received one successfully again.</summary>
     /// <param name="delivery">The delivery that succeeded.</param>

@@ -1,74 +1,79 @@
+using System.Globalization;
 using Microsoft.Extensions.Options;
-using Webhooks.Core.Subscriptions;
 
 namespace Webhooks.Core.Delivery;
 
 /// <summary>
-/// The in-process queue and attempt log. Due deliveries sit in a priority queue by due time, so
-/// leasing costs O(log n) per delivery; a message's payload is one buffer shared by all its
-/// deliveries. Finished deliveries beyond <see cref="WebhookOptions.InMemoryRetainedDeliveries"/>
-/// are dropped oldest first; pending ones never are. Everything is lost when the process ends:
-/// use a durable store (PostgreSQL) when that matters.
+/// The in-process queue and attempt log, with every optional capability. Due deliveries sit in a
+/// priority queue by due time, so leasing costs O(log n) per delivery; a message's payload is one
+/// buffer shared by all its deliveries. Finished deliveries beyond
+/// <see cref="WebhookOptions.InMemoryRetainedDeliveries"/> are dropped oldest first; pending ones
+/// never are. Its clock is the app's <see cref="TimeProvider"/>. Everything is lost when the
+/// process ends: use a durable store (SQLite, PostgreSQL) when that matters.
 /// </summary>
-internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> options) : IWebhookDeliveryStore
+internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> options, TimeProvider time)
+    : IWebhookDeliveryStore, IWebhookDeliveryLog, IWebhookDeliveryAdministration, IWebhookDeliveryStatistics, IWebhookDeliveryRetention
 {
-    private static readonly TimeSpan StatsRetention = TimeSpan.FromDays(31);
-
-    private static readonly Task<WebhookAttemptRecorded> LeaseLost = Task.FromResult(new WebhookAttemptRecorded(false, null, false));
-    private static readonly Task<WebhookAttemptRecorded> Healthy = Task.FromResult(new WebhookAttemptRecorded(true, null, false));
+    private static readonly Task<bool> True = Task.FromResult(true);
+    private static readonly Task<bool> False = Task.FromResult(false);
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Entry> _deliveries = new(StringComparer.Ordinal);
     private readonly PriorityQueue<Entry, (DateTimeOffset Due, long Seq)> _due = new();
     private readonly Dictionary<string, SortedSet<string>> _bySubscription = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SortedSet<string>> _byOwner = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Owner, string Key), (string MessageId, int Count, DateTimeOffset ExpiresAt)> _idempotency = [];
-    private readonly Dictionary<string, DateTimeOffset> _failingSince = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, SortedDictionary<long, (int Ok, int Failed)>> _stats = new(StringComparer.Ordinal);
+
+    // Attempt counts per owner, subscription and minute: enough for any whole-minute bucket.
+    private readonly Dictionary<string, Dictionary<string, SortedDictionary<long, (int Ok, int Failed)>>> _stats = new(StringComparer.Ordinal);
     private readonly Queue<(string Id, long FinishSeq)> _finished = new();
     private long _seq;
     private long _leaseCounter;
     private int _finishedCount;
 
-    public Task<WebhookEnqueueResult> EnqueueAsync(WebhookMessage message, IReadOnlyList<WebhookDelivery> deliveries, CancellationToken cancellationToken)
+    public Task<WebhookEnqueueResult> EnqueueAsync(WebhookMessage message, IReadOnlyList<WebhookDelivery> deliveries, WebhookEnqueueContext? context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(deliveries);
+        if (context is not null)
+        {
+            throw new WebhookException($"The in-memory delivery store cannot join a {context.GetType().Name}: publish through the store that owns that transaction (for example UsePostgreSql).");
+        }
+
         lock (_gate)
         {
             if (message.IdempotencyKey is { } key)
             {
                 var k = (message.Owner ?? "", key);
-                if (_idempotency.TryGetValue(k, out var seen) && seen.ExpiresAt > message.Timestamp)
+                if (_idempotency.TryGetValue(k, out var seen) && seen.ExpiresAt > message.CreatedAt)
                 {
                     return Task.FromResult(new WebhookEnqueueResult(seen.MessageId, seen.Count, IsDuplicate: true));
                 }
 
-                PruneIdempotency(message.Timestamp);
-                _idempotency[k] = (message.Id, deliveries.Count, message.IdempotencyExpiresAt ?? message.Timestamp);
+                PruneIdempotency(message.CreatedAt);
+                _idempotency[k] = (message.Id, deliveries.Count, message.IdempotencyExpiresAt ?? message.CreatedAt);
             }
 
+            var now = time.GetUtcNow();
             foreach (var d in deliveries)
             {
                 var entry = new Entry(d, message);
                 _deliveries.Add(d.Id, entry);
-                if (!_bySubscription.TryGetValue(d.SubscriptionId, out var ids))
-                {
-                    _bySubscription[d.SubscriptionId] = ids = new(StringComparer.Ordinal);
-                }
-
-                ids.Add(d.Id);
-                Schedule(entry, d.NextAttemptAt ?? message.Timestamp);
+                IndexOf(_bySubscription, d.SubscriptionId).Add(d.Id);
+                IndexOf(_byOwner, message.Owner ?? "").Add(d.Id);
+                Schedule(entry, now);
             }
 
             return Task.FromResult(new WebhookEnqueueResult(message.Id, deliveries.Count, IsDuplicate: false));
         }
     }
 
-    public Task<IReadOnlyList<WebhookLease>> LeaseAsync(int maxCount, DateTimeOffset now, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<WebhookLease>> LeaseAsync(int maxCount, TimeSpan leaseDuration, CancellationToken cancellationToken)
     {
         List<WebhookLease>? leases = null;
         lock (_gate)
         {
+            var now = time.GetUtcNow();
             while ((leases?.Count ?? 0) < maxCount && _due.TryPeek(out var entry, out var priority) && priority.Due <= now)
             {
                 _due.Dequeue();
@@ -78,38 +83,45 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
                 }
 
                 entry.Lease = ++_leaseCounter;
-                entry.LeaseExpiresAt = now + leaseDuration;
-                Schedule(entry, entry.LeaseExpiresAt.Value); // taken over again if the holder never reports back
-                var leaseId = "lease_" + entry.Lease.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                (leases ??= []).Add(new WebhookLease(entry.Snapshot(), entry.Message, leaseId, entry.LeaseExpiresAt.Value));
+                var expiresAt = now + leaseDuration;
+                Schedule(entry, expiresAt); // taken over again if the holder never reports back
+                var leaseId = "lease_" + entry.Lease.ToString(CultureInfo.InvariantCulture);
+                (leases ??= []).Add(new WebhookLease(entry.Snapshot(), entry.Message, leaseId, expiresAt));
             }
         }
 
         return Task.FromResult<IReadOnlyList<WebhookLease>>(leases ?? (IReadOnlyList<WebhookLease>)[]);
     }
 
-    public Task<WebhookAttemptRecorded> RecordAttemptAsync(WebhookLease lease, WebhookAttempt attempt, WebhookDeliveryTransition transition, CancellationToken cancellationToken)
+    public Task<bool> CompleteAttemptAsync(WebhookLease lease, WebhookAttempt? attempt, WebhookDeliveryTransition transition, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        ArgumentNullException.ThrowIfNull(attempt);
         lock (_gate)
         {
             if (!_deliveries.TryGetValue(lease.Delivery.Id, out var entry) || !entry.Holds(lease))
             {
-                return LeaseLost;
+                return False;
             }
 
             entry.Lease = 0;
-            entry.LeaseExpiresAt = null;
-            entry.AddAttempt(attempt);
-            entry.AttemptCount = attempt.Number;
-            entry.LastAttemptAt = attempt.StartedAt;
-            entry.LastStatusCode = attempt.StatusCode;
-            entry.LastError = attempt.Error;
+            if (attempt is null)
+            {
+                entry.LastError = transition.Reason;
+            }
+            else
+            {
+                entry.AddAttempt(attempt);
+                entry.AttemptCount = attempt.Number;
+                entry.LastAttemptAt = attempt.StartedAt;
+                entry.LastStatusCode = attempt.StatusCode;
+                entry.LastError = attempt.Error;
+                CountStats(entry, attempt);
+            }
+
             entry.Status = transition.Status;
             if (transition.Status == WebhookDeliveryStatus.Pending)
             {
-                Schedule(entry, transition.NextAttemptAt ?? attempt.StartedAt);
+                Schedule(entry, time.GetUtcNow() + transition.RetryDelay);
             }
             else
             {
@@ -118,37 +130,11 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
                 MarkFinished(entry);
             }
 
-            var subscriptionId = entry.SubscriptionId;
-            if (attempt.ErrorKind == WebhookErrorKind.SubscriptionUnavailable)
-            {
-                // Nothing was sent: the receiver's health and counts are not affected.
-                return Task.FromResult(new WebhookAttemptRecorded(true, _failingSince.TryGetValue(subscriptionId, out var s) ? s : null, _failingSince.ContainsKey(subscriptionId)));
-            }
-
-            CountStats(subscriptionId, attempt);
-            bool wasFailing = _failingSince.TryGetValue(subscriptionId, out var since);
-            DateTimeOffset? failingSince;
-            if (attempt.Succeeded)
-            {
-                _failingSince.Remove(subscriptionId);
-                if (!wasFailing)
-                {
-                    return Healthy; // the common case: no allocation
-                }
-
-                failingSince = null;
-            }
-            else
-            {
-                failingSince = wasFailing ? since : attempt.StartedAt;
-                _failingSince[subscriptionId] = failingSince.Value;
-            }
-
-            return Task.FromResult(new WebhookAttemptRecorded(true, failingSince, wasFailing));
+            return True;
         }
     }
 
-    public Task ReleaseAsync(WebhookLease lease, DateTimeOffset dueAt, CancellationToken cancellationToken)
+    public Task<bool> ReleaseAsync(WebhookLease lease, TimeSpan delay, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
         lock (_gate)
@@ -156,32 +142,35 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
             if (_deliveries.TryGetValue(lease.Delivery.Id, out var entry) && entry.Holds(lease))
             {
                 entry.Lease = 0;
-                entry.LeaseExpiresAt = null;
-                Schedule(entry, dueAt);
+                Schedule(entry, time.GetUtcNow() + delay);
+                return True;
             }
         }
 
-        return Task.CompletedTask;
+        return False;
     }
 
     public Task<WebhookPage<WebhookDelivery>> QueryAsync(WebhookDeliveryQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var limit = Math.Clamp(query.Limit, 1, 500);
+        var limit = Math.Clamp(query.Limit, 1, WebhookPaging.MaxLimit);
         var items = new List<WebhookDelivery>(Math.Min(limit + 1, 64));
         lock (_gate)
         {
-            if (_bySubscription.TryGetValue(query.SubscriptionId, out var ids))
+            var index = query.SubscriptionId is { } sid ? _bySubscription.GetValueOrDefault(sid) : _byOwner.GetValueOrDefault(query.Owner ?? "");
+            if (index is { Count: > 0 })
             {
                 IEnumerable<string> view = query.Cursor is null
-                    ? ids.Reverse()
-                    : string.CompareOrdinal(query.Cursor, ids.Min) <= 0
+                    ? index.Reverse()
+                    : string.CompareOrdinal(query.Cursor, index.Min) <= 0
                         ? []
-                        : ids.GetViewBetween(ids.Min!, query.Cursor).Reverse().SkipWhile(id => id == query.Cursor);
+                        : index.GetViewBetween(index.Min!, query.Cursor).Reverse().SkipWhile(id => id == query.Cursor);
                 foreach (var id in view)
                 {
                     var entry = _deliveries[id];
-                    if (query.Status is null || entry.Status == query.Status)
+                    if (entry.Message.Owner == query.Owner
+                        && (query.Status is null || entry.Status == query.Status)
+                        && (query.EventType is null || entry.Message.EventType == query.EventType))
                     {
                         items.Add(entry.Snapshot());
                         if (items.Count > limit)
@@ -206,27 +195,28 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         }
     }
 
-    public Task<bool> RedeliverAsync(string deliveryId, DateTimeOffset now, CancellationToken cancellationToken)
+    public Task<bool> RedeliverAsync(string deliveryId, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
             if (!_deliveries.TryGetValue(deliveryId, out var entry) || entry.Status == WebhookDeliveryStatus.Pending)
             {
-                return Task.FromResult(false);
+                return False;
             }
 
-            Requeue(entry, now);
-            return Task.FromResult(true);
+            Requeue(entry, time.GetUtcNow());
+            return True;
         }
     }
 
-    public Task<int> RequeueFailedAsync(string subscriptionId, DateTimeOffset since, DateTimeOffset now, CancellationToken cancellationToken)
+    public Task<int> RequeueFailedAsync(string subscriptionId, DateTimeOffset since, CancellationToken cancellationToken)
     {
         int count = 0;
         lock (_gate)
         {
             if (_bySubscription.TryGetValue(subscriptionId, out var ids))
             {
+                var now = time.GetUtcNow();
                 foreach (var id in ids)
                 {
                     var entry = _deliveries[id];
@@ -242,35 +232,105 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         return Task.FromResult(count);
     }
 
-    public Task<IReadOnlyList<WebhookStatsBucket>> GetStatsAsync(string subscriptionId, DateTimeOffset windowStart, DateTimeOffset windowEnd, TimeSpan bucket, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<WebhookStatsBucket>> GetStatsAsync(WebhookStatsQuery query, CancellationToken cancellationToken)
     {
-        var width = (long)Math.Max(1, Math.Round(bucket.TotalMinutes));
-        long first = windowStart.ToUnixTimeSeconds() / 60 / width * width;
-        long last = windowEnd.ToUnixTimeSeconds() / 60;
-        var buckets = new List<WebhookStatsBucket>();
+        ArgumentNullException.ThrowIfNull(query);
+        long width = Math.Max(1, (long)query.BucketWidth.TotalMinutes);
+        long first = query.Start.ToUnixTimeSeconds() / 60;
+        var ok = new int[query.BucketCount];
+        var failed = new int[query.BucketCount];
         lock (_gate)
         {
-            _stats.TryGetValue(subscriptionId, out var minutes);
-            for (long start = first; start <= last && buckets.Count < 10_000; start += width)
+            if (_stats.TryGetValue(query.Owner ?? "", out var bySubscription))
             {
-                int ok = 0, failed = 0;
-                if (minutes is not null)
+                foreach (var (subscriptionId, minutes) in bySubscription)
                 {
-                    for (long m = start; m < start + width; m++)
+                    if (query.SubscriptionId is not null && query.SubscriptionId != subscriptionId)
                     {
-                        if (minutes.TryGetValue(m, out var c))
-                        {
-                            ok += c.Ok;
-                            failed += c.Failed;
-                        }
+                        continue;
+                    }
+
+                    foreach (var (minute, c) in minutes.Where(m => m.Key >= first && m.Key < first + (width * query.BucketCount)))
+                    {
+                        int i = (int)((minute - first) / width);
+                        ok[i] += c.Ok;
+                        failed[i] += c.Failed;
                     }
                 }
-
-                buckets.Add(new WebhookStatsBucket(DateTimeOffset.FromUnixTimeSeconds(start * 60), ok, failed));
             }
         }
 
+        var buckets = new WebhookStatsBucket[query.BucketCount];
+        for (int i = 0; i < buckets.Length; i++)
+        {
+            buckets[i] = new WebhookStatsBucket(query.Start + (query.BucketWidth * i), ok[i], failed[i]);
+        }
+
         return Task.FromResult<IReadOnlyList<WebhookStatsBucket>>(buckets);
+    }
+
+    public Task<int> PurgeAsync(DateTimeOffset cutoff, int batchSize, CancellationToken cancellationToken)
+    {
+        int removed = 0;
+        lock (_gate)
+        {
+            foreach (var entry in _deliveries.Values.Where(e => e.Status != WebhookDeliveryStatus.Pending && e.CreatedAt < cutoff).Take(batchSize).ToList())
+            {
+                Remove(entry);
+                removed++;
+            }
+
+            if (removed < batchSize)
+            {
+                // The last batch: also drop counts and keys nothing can read any more.
+                long horizon = cutoff.ToUnixTimeSeconds() / 60;
+                foreach (var minutes in _stats.Values.SelectMany(s => s.Values))
+                {
+                    while (minutes.Count > 0 && minutes.First().Key < horizon)
+                    {
+                        minutes.Remove(minutes.First().Key);
+                    }
+                }
+
+                foreach (var owner in _stats.Keys.ToList())
+                {
+                    foreach (var subscription in _stats[owner].Where(p => p.Value.Count == 0).Select(p => p.Key).ToList())
+                    {
+                        _stats[owner].Remove(subscription);
+                    }
+
+                    if (_stats[owner].Count == 0)
+                    {
+                        _stats.Remove(owner);
+                    }
+                }
+
+                foreach (var k in _idempotency.Where(p => p.Value.ExpiresAt <= cutoff).Select(p => p.Key).ToList())
+                {
+                    _idempotency.Remove(k);
+                }
+            }
+        }
+
+        return Task.FromResult(removed);
+    }
+
+    private static SortedSet<string> IndexOf(Dictionary<string, SortedSet<string>> index, string key)
+    {
+        if (!index.TryGetValue(key, out var ids))
+        {
+            index[key] = ids = new(StringComparer.Ordinal);
+        }
+
+        return ids;
+    }
+
+    private static void Unindex(Dictionary<string, SortedSet<string>> index, string key, string id)
+    {
+        if (index.TryGetValue(key, out var ids) && ids.Remove(id) && ids.Count == 0)
+        {
+            index.Remove(key);
+        }
     }
 
     private void Schedule(Entry entry, DateTimeOffset due)
@@ -298,39 +358,39 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         {
             if (_deliveries.TryGetValue(oldest.Id, out var e) && e.FinishSeq == oldest.FinishSeq)
             {
-                _deliveries.Remove(e.Id);
-                if (_bySubscription.TryGetValue(e.SubscriptionId, out var ids))
-                {
-                    ids.Remove(e.Id);
-                    if (ids.Count == 0)
-                    {
-                        _bySubscription.Remove(e.SubscriptionId);
-                    }
-                }
-
-                _finishedCount--;
+                Remove(e);
             }
         }
     }
 
-    private void CountStats(string subscriptionId, WebhookAttempt attempt)
+    private void Remove(Entry e)
     {
-        if (!_stats.TryGetValue(subscriptionId, out var minutes))
+        _deliveries.Remove(e.Id);
+        Unindex(_bySubscription, e.SubscriptionId, e.Id);
+        Unindex(_byOwner, e.Message.Owner ?? "", e.Id);
+        if (e.FinishSeq != 0)
         {
-            _stats[subscriptionId] = minutes = [];
+            e.FinishSeq = 0;
+            _finishedCount--;
+        }
+    }
+
+    private void CountStats(Entry entry, WebhookAttempt attempt)
+    {
+        var owner = entry.Message.Owner ?? "";
+        if (!_stats.TryGetValue(owner, out var bySubscription))
+        {
+            _stats[owner] = bySubscription = new(StringComparer.Ordinal);
+        }
+
+        if (!bySubscription.TryGetValue(entry.SubscriptionId, out var minutes))
+        {
+            bySubscription[entry.SubscriptionId] = minutes = [];
         }
 
         long minute = attempt.StartedAt.ToUnixTimeSeconds() / 60;
-        bool isNewMinute = !minutes.TryGetValue(minute, out var c);
+        minutes.TryGetValue(minute, out var c);
         minutes[minute] = attempt.Succeeded ? (c.Ok + 1, c.Failed) : (c.Ok, c.Failed + 1);
-        if (isNewMinute)
-        {
-            long horizon = minute - (long)StatsRetention.TotalMinutes;
-            while (minutes.Count > 0 && minutes.First().Key < horizon)
-            {
-                minutes.Remove(minutes.First().Key);
-            }
-        }
     }
 
     private void PruneIdempotency(DateTimeOffset now)
@@ -372,11 +432,11 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         public DateTimeOffset? LastAttemptAt { get; set; }
         public int? LastStatusCode { get; set; }
         public string? LastError { get; set; }
+
         // The lease as a number (0: not leased) and the attempts as values rather than objects: the
         // entries of a long queue live in gen2, and every young object stored in one is work for
         // each gen0 collection. A successful first attempt with an empty answer stores no reference.
         public long Lease { get; set; }
-        public DateTimeOffset? LeaseExpiresAt { get; set; }
         public long QueueSeq { get; set; }
         public long FinishSeq { get; set; }
         private AttemptData _first;
@@ -384,8 +444,9 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
 
         public bool Holds(WebhookLease lease) =>
             Lease != 0
+            && Status == WebhookDeliveryStatus.Pending
             && lease.LeaseId.StartsWith("lease_", StringComparison.Ordinal)
-            && long.TryParse(lease.LeaseId.AsSpan(6), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number)
+            && long.TryParse(lease.LeaseId.AsSpan(6), NumberStyles.None, CultureInfo.InvariantCulture, out var number)
             && number == Lease;
 
         public void AddAttempt(WebhookAttempt a)
@@ -424,6 +485,7 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
             MessageId = Message.Id,
             SubscriptionId = SubscriptionId,
             EventType = Message.EventType,
+            Owner = Message.Owner,
             Status = Status,
             AttemptCount = AttemptCount,
             CreatedAt = CreatedAt,

@@ -4,10 +4,10 @@ using System.Runtime.CompilerServices;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Unicode;
 using Microsoft.Extensions.Options;
 using Webhooks.Core.Security;
 using Webhooks.Core.Signing;
-using Webhooks.Core.Subscriptions;
 
 namespace Webhooks.Core.Delivery;
 
@@ -31,7 +31,6 @@ internal sealed class WebhookSender(
     IOptions<WebhookOptions> options,
     TimeProvider time)
 {
-    public const string HttpClientName = "Webhooks";
     public const int ExcerptBytes = 4096;
     private const int DrainBytes = 64 * 1024;
 
@@ -78,7 +77,7 @@ internal sealed class WebhookSender(
             headers.TryAddWithoutValidation(key, value);
         }
 
-        if (target.Auth.ToHeader() is { } auth)
+        if (AuthHeader(target.Auth) is { } auth)
         {
             if (WebhookHeaderRules.CheckAuthHeader(auth.Name, auth.Value) is { } authProblem)
             {
@@ -90,7 +89,8 @@ internal sealed class WebhookSender(
 
         if (!_signers.TryGetValue(target.SignatureScheme, out var signer))
         {
-            return (Failed(WebhookErrorKind.ConnectionFailed, $"No signer is registered for scheme '{target.SignatureScheme}'."), null);
+            // A configuration error, not a network one: retrying cannot fix it, so it fails at once.
+            return (Failed(WebhookErrorKind.ProcessingFailed, $"No signer is registered for signature scheme '{target.SignatureScheme}'; register one with AddSigner<T>() or set the subscription's signature scheme to a registered one."), null);
         }
 
         signer.Sign(new WebhookSigningContext(message.Id, startedAt, message.Payload, target.Secrets), headers);
@@ -120,7 +120,7 @@ internal sealed class WebhookSender(
 
         try
         {
-            _client ??= httpClientFactory.CreateClient(HttpClientName);
+            _client ??= httpClientFactory.CreateClient(WebhookHttpHandlerCheck.HttpClientName);
             using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attemptCts.Token).ConfigureAwait(false);
             int status = (int)response.StatusCode;
             string? excerpt = await ReadExcerptAsync(response, attemptCts.Token).ConfigureAwait(false);
@@ -196,13 +196,65 @@ internal sealed class WebhookSender(
                 }
             }
 
-            return filled == 0 ? null : Encoding.UTF8.GetString(buffer, 0, filled);
+            return filled == 0 ? null : ToExcerpt(buffer.AsSpan(0, filled), response.Content.Headers.ContentType?.MediaType);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    /// <summary>
+    /// The answer as text a person can read and any store can keep: a body that is not UTF-8 text
+    /// (binary, UTF-16, compressed: anything holding a NUL or invalid UTF-8) is described instead of
+    /// copied, and stray control characters become U+FFFD.
+    /// </summary>
+    internal static string ToExcerpt(ReadOnlySpan<byte> body, string? mediaType)
+    {
+        if (body.Contains((byte)0) || !Utf8.IsValid(TrimPartialCharacter(body)))
+        {
+            return $"[binary answer: {body.Length}{(body.Length == ExcerptBytes ? "+" : "")} bytes{(mediaType is null ? "" : ", " + mediaType)}; not shown]";
+        }
+
+        var text = Encoding.UTF8.GetString(body);
+        return !text.Any(IsStrayControl) ? text : string.Create(text.Length, text, static (span, t) =>
+        {
+            for (int i = 0; i < t.Length; i++)
+            {
+                span[i] = IsStrayControl(t[i]) ? '\uFFFD' : t[i];
+            }
+        });
+    }
+
+    private static bool IsStrayControl(char c) => char.IsControl(c) && c is not '\t' and not '\n' and not '\r';
+
+    // The excerpt may end inside a multi-byte character; that alone does not make the body binary.
+    private static ReadOnlySpan<byte> TrimPartialCharacter(ReadOnlySpan<byte> body)
+    {
+        int i = body.Length - 1, continuation = 0;
+        while (i >= 0 && continuation < 3 && (body[i] & 0xC0) == 0x80)
+        {
+            i--;
+            continuation++;
+        }
+
+        if (i < 0)
+        {
+            return body;
+        }
+
+        byte lead = body[i];
+        int needed = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : lead >= 0xC0 ? 1 : 0;
+        return needed > continuation ? body[..i] : body;
+    }
+
+    private static (string Name, string Value)? AuthHeader(WebhookAuth auth) => auth.Kind switch
+    {
+        WebhookAuthKind.Basic => ("Authorization", "Basic " + Convert.ToBase64String(Encoding.ASCII.GetBytes($"{auth.Username}:{auth.Secret}"))),
+        WebhookAuthKind.Bearer => ("Authorization", "Bearer " + auth.Secret),
+        WebhookAuthKind.ApiKey => (auth.HeaderName!, auth.Secret!),
+        _ => null,
+    };
 
     private TimeSpan? GetRetryAfter(HttpResponseMessage response)
     {
@@ -257,12 +309,4 @@ internal sealed class WebhookSender(
 
     private static string HeaderSafe(string value) =>
         value.All(c => c is >= ' ' and <= '~') ? value : new string(value.Select(c => c is >= ' ' and <= '~' ? c : '?').ToArray());
-}
-
-/// <summary>The address a delivery would connect to is not allowed (private network, blocked port).</summary>
-public sealed class WebhookTargetBlockedException : WebhookException
-{
-    /// <summary>Creates the exception.</summary>
-    /// <param name="message">Which address was refused and why.</param>
-    public WebhookTargetBlockedException(string message) : base(message) { }
 }

@@ -7,6 +7,7 @@ using Webhooks.Core.Catalog;
 using Webhooks.Core.Delivery;
 using Webhooks.Core.DependencyInjection;
 using Webhooks.Core.Publishing;
+using Webhooks.Core.Serialization;
 using Webhooks.Core.Security;
 using Webhooks.Core.Signing;
 using Webhooks.Core.Subscriptions;
@@ -17,7 +18,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class WebhooksServiceCollectionExtensions
 {
     /// <summary>The name of the <see cref="HttpClient"/> deliveries are sent with; configure it further with <c>services.AddHttpClient(HttpClientName)</c>.</summary>
-    public const string HttpClientName = WebhookSender.HttpClientName;
+    public const string HttpClientName = WebhookHttpHandlerCheck.HttpClientName;
 
     /// <summary>
     /// Adds the publisher, the subscription manager, the dispatcher (a hosted service) and
@@ -59,16 +60,32 @@ public static class WebhooksServiceCollectionExtensions
         services.TryAddSingleton(_ => new WebhookDispatchSignal());
         services.TryAddSingleton<WebhookSender>();
         services.TryAddSingleton<WebhookSubscriptionValidator>();
-        services.TryAddSingleton(sp => new WebhookSubscriptionManager(
+
+        // The engine reaches the registered subscription store only through this decorator, so no
+        // store ever sees a plaintext secret.
+        services.TryAddSingleton(sp => new ProtectedSubscriptionStore(
             sp.GetRequiredService<IWebhookSubscriptionStore>(),
-            sp.GetRequiredService<IWebhookDeliveryStore>(),
+            sp.GetRequiredService<IWebhookSecretProtector>()));
+        services.TryAddSingleton<WebhookEndpointHealth>();
+        services.TryAddSingleton(sp => new WebhookSubscriptionManager(
+            sp.GetRequiredService<ProtectedSubscriptionStore>(),
             sp.GetRequiredService<WebhookSubscriptionValidator>(),
-            sp.GetRequiredService<WebhookSender>(),
-            sp.GetRequiredService<WebhookDispatchSignal>(),
             sp.GetRequiredService<IOptions<WebhookOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetServices<IWebhookSubscriptionRule>()));
+        services.TryAddSingleton(sp => new WebhookDeliveryManager(
+            sp.GetRequiredService<ProtectedSubscriptionStore>(),
+            sp.GetRequiredService<IWebhookDeliveryStore>(),
+            sp.GetRequiredService<WebhookDispatchSignal>(),
+            sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => new WebhookTestSender(
+            sp.GetRequiredService<ProtectedSubscriptionStore>(),
+            sp.GetRequiredService<WebhookSubscriptionValidator>(),
+            sp.GetRequiredService<WebhookSender>(),
+            sp.GetRequiredService<IOptions<WebhookOptions>>(),
+            sp.GetRequiredService<TimeProvider>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WebhookDispatcher>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WebhookRetentionService>());
         WebhookSecurityRegistration.AddWebhookSecurity(services);
 
         services.AddHttpClient(HttpClientName)

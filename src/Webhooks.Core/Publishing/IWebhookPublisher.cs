@@ -31,25 +31,3 @@ public interface IWebhookPublisher
     /// <exception cref="WebhookPayloadTooLargeException">The serialized message exceeds <see cref="WebhookOptions.MaxPayloadBytes"/>.</exception>
     Task<WebhookPublishResult> PublishAsync(string eventType, object? data, WebhookPublishOptions? options = null, CancellationToken cancellationToken = default);
 }
-
-/// <summary>Per-publish settings.</summary>
-public sealed record WebhookPublishOptions
-{
-    /// <summary>The owner (user or tenant) whose subscriptions receive the event; <see langword="null"/> reaches only ownerless subscriptions.</summary>
-    public string? Owner { get; init; }
-
-    /// <summary>A key that makes the publish happen once: a second publish with the same owner and key within <see cref="WebhookOptions.IdempotencyWindow"/> enqueues nothing and returns the first result.</summary>
-    public string? IdempotencyKey { get; init; }
-
-    /// <summary>Attributes subscriptions can filter on (<see cref="Subscriptions.WebhookSubscription.Filter"/>), such as <c>severity</c> or <c>region</c>. Not sent to receivers.</summary>
-    public IReadOnlyDictionary<string, string>? Attributes { get; init; }
-
-    /// <summary>The envelope's <c>timestamp</c>; now by default.</summary>
-    public DateTimeOffset? Timestamp { get; init; }
-}
-
-/// <summary>What a publish did.</summary>
-/// <param name="MessageId">The message id (<c>msg_…</c>), sent as <c>webhook-id</c>.</param>
-/// <param name="DeliveryCount">Deliveries enqueued (one per matching active subscription).</param>
-/// <param name="IsDuplicate">The idempotency key was already used; nothing new was enqueued.</param>
-public sealed record WebhookPublishResult(string MessageId, int DeliveryCount, bool IsDuplicate);

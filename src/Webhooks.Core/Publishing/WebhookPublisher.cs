@@ -4,13 +4,14 @@ using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Options;
 using Webhooks.Core.Catalog;
 using Webhooks.Core.Delivery;
+using Webhooks.Core.Serialization;
 using Webhooks.Core.Subscriptions;
 
 namespace Webhooks.Core.Publishing;
 
 internal sealed class WebhookPublisher(
     IWebhookEventCatalog catalog,
-    IWebhookSubscriptionStore subscriptions,
+    ProtectedSubscriptionStore subscriptions,
     IWebhookDeliveryStore deliveries,
     WebhookDispatchSignal signal,
     IOptions<WebhookOptions> options,
@@ -68,25 +69,27 @@ internal sealed class WebhookPublisher(
         var owner = publishOptions?.Owner;
         var payload = Serialize(type.Name, timestamp, writeData, o.MaxPayloadBytes, o.PayloadFormat);
 
-        var targets = await subscriptions.FindForEventAsync(owner, type, cancellationToken).ConfigureAwait(false);
+        var context = publishOptions?.EnqueueContext;
+        var targets = await subscriptions.FindForEventAsync(owner, type.GetSubscriptionPatterns(), context, cancellationToken).ConfigureAwait(false);
         if (targets.Any(t => t.Filter.Count > 0))
         {
             var attributes = publishOptions?.Attributes;
-            targets = [.. targets.Where(t => t.Accepts(attributes))];
+            targets = [.. targets.Where(t => Accepts(t, attributes))];
         }
 
         var idempotencyKey = publishOptions?.IdempotencyKey;
         if (targets.Count == 0 && idempotencyKey is null)
         {
-            return new WebhookPublishResult(WebhookIds.New("msg_", now), 0, false);
+            return new WebhookPublishResult(WebhookIds.New(WebhookIds.MessagePrefix, now), 0, false);
         }
 
         var message = new WebhookMessage
         {
-            Id = WebhookIds.New("msg_", now),
+            Id = WebhookIds.New(WebhookIds.MessagePrefix, now),
             EventType = type.Name,
             Timestamp = timestamp,
             Owner = owner,
+            CreatedAt = now,
             IdempotencyKey = idempotencyKey,
             IdempotencyExpiresAt = idempotencyKey is null ? null : now + o.IdempotencyWindow,
             Payload = payload,
@@ -96,23 +99,38 @@ internal sealed class WebhookPublisher(
         {
             batch[i] = new WebhookDelivery
             {
-                Id = WebhookIds.New("dlv_", now),
+                Id = WebhookIds.New(WebhookIds.DeliveryPrefix, now),
                 MessageId = message.Id,
                 SubscriptionId = targets[i].Id,
                 EventType = type.Name,
+                Owner = owner,
                 Status = WebhookDeliveryStatus.Pending,
                 CreatedAt = now,
                 NextAttemptAt = now,
             };
         }
 
-        var result = await deliveries.EnqueueAsync(message, batch, cancellationToken).ConfigureAwait(false);
+        var result = await deliveries.EnqueueAsync(message, batch, context, cancellationToken).ConfigureAwait(false);
         if (!result.IsDuplicate && batch.Length > 0)
         {
             signal.Notify();
         }
 
         return new WebhookPublishResult(result.MessageId, result.DeliveryCount, result.IsDuplicate);
+    }
+
+    /// <summary>Whether an event published with <paramref name="attributes"/> passes the subscription's attribute filter.</summary>
+    internal static bool Accepts(WebhookSubscription subscription, IReadOnlyDictionary<string, string>? attributes)
+    {
+        foreach (var (key, allowed) in subscription.Filter)
+        {
+            if (attributes is null || !attributes.TryGetValue(key, out var value) || !allowed.Contains(value, StringComparer.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Writes the body once (the Standard Webhooks envelope, or the data alone); every delivery of the message shares these bytes.</summary>
@@ -148,19 +166,4 @@ internal sealed class WebhookPublisher(
         writeData(writer);
         writer.WriteEndObject();
     }
-}
-
-/// <summary>How payloads are serialized. For trimmed or AOT apps, add your source-generated context to <see cref="JsonSerializerOptions"/>'s <c>TypeInfoResolverChain</c>.</summary>
-public sealed class WebhookSerializerOptions
-{
-    /// <summary>The options payloads are serialized with.</summary>
-    /// <value>The default is <see cref="JsonSerializerDefaults.Web"/> (camelCase) with reflection-based resolution.</value>
-    public JsonSerializerOptions JsonSerializerOptions { get; set; } = CreateDefault();
-
-    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Apps that trim set their own source-generated resolver.")]
-    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Apps that use AOT set their own source-generated resolver.")]
-    private static JsonSerializerOptions CreateDefault() => new(JsonSerializerDefaults.Web)
-    {
-        TypeInfoResolver = JsonSerializer.IsReflectionEnabledByDefault ? new DefaultJsonTypeInfoResolver() : WebhookJsonContext.Default,
-    };
 }

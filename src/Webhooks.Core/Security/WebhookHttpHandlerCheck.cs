@@ -3,7 +3,6 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Options;
-using Webhooks.Core.Delivery;
 
 namespace Webhooks.Core.Security;
 
@@ -14,13 +13,16 @@ namespace Webhooks.Core.Security;
 /// </summary>
 internal sealed class WebhookHttpHandlerCheck(IServiceProvider services) : IHttpMessageHandlerBuilderFilter
 {
+    /// <summary>The name of the HttpClient deliveries are sent with.</summary>
+    public const string HttpClientName = "Webhooks";
+
     public Action<HttpMessageHandlerBuilder> Configure(Action<HttpMessageHandlerBuilder> next)
     {
         ArgumentNullException.ThrowIfNull(next);
         return builder =>
         {
             next(builder);
-            if (builder.Name == WebhookSender.HttpClientName)
+            if (builder.Name == HttpClientName)
             {
                 Check(builder.PrimaryHandler, services.GetService<IHostEnvironment>()?.IsDevelopment() == true);
             }
@@ -73,7 +75,7 @@ internal sealed class WebhookHandlerStartupCheck
     {
         try
         {
-            _ = handlers.CreateHandler(WebhookSender.HttpClientName);
+            _ = handlers.CreateHandler(WebhookHttpHandlerCheck.HttpClientName);
         }
         catch (OptionsValidationException)
         {

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Webhooks.Core.Subscriptions;
 
 namespace Webhooks.Core.Signing;
 

@@ -1,21 +1,23 @@
-using Webhooks.Core.Catalog;
+using System.Collections.Concurrent;
 
 namespace Webhooks.Core.Subscriptions;
 
 /// <summary>
 /// Thread-safe in-process store. Subscriptions are indexed by (owner, event pattern), so
 /// <see cref="FindForEventAsync"/> looks at a handful of buckets however many subscriptions exist.
-/// Reads take a snapshot under a lock; writes are rare next to publishes.
+/// Writes take a lock; reads by id are lock-free and always see a whole subscription (an update
+/// swaps the stored one in a single step, so it never looks deleted while it changes).
 /// </summary>
 internal sealed class InMemoryWebhookSubscriptionStore : IWebhookSubscriptionStore
 {
+    private static readonly Task<WebhookSubscription?> Missing = Task.FromResult<WebhookSubscription?>(null);
+
     private readonly Lock _gate = new();
     private readonly SortedDictionary<string, WebhookSubscription> _byId = new(StringComparer.Ordinal);
 
-    // Lock-free reads by id for the delivery path (every attempt looks its subscription up); written under _gate.
-    // (Completed tasks are kept, so a read allocates nothing.)
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task<WebhookSubscription?>> _current = new(StringComparer.Ordinal);
-    private static readonly Task<WebhookSubscription?> Missing = Task.FromResult<WebhookSubscription?>(null);
+    // Lock-free reads by id for the delivery path (every attempt looks its subscription up); written
+    // under _gate. Completed tasks are kept, so a read allocates nothing.
+    private readonly ConcurrentDictionary<string, Task<WebhookSubscription?>> _current = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Owner, string Pattern), HashSet<string>> _byPattern = [];
     private readonly Dictionary<(string Owner, string Name), string> _byName = [];
 
@@ -42,7 +44,7 @@ internal sealed class InMemoryWebhookSubscriptionStore : IWebhookSubscriptionSto
     public Task<WebhookPage<WebhookSubscription>> ListAsync(WebhookSubscriptionQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var limit = Math.Clamp(query.Limit, 1, 500);
+        var limit = Math.Clamp(query.Limit, 1, WebhookPaging.MaxLimit);
         var items = new List<WebhookSubscription>(limit + 1);
         lock (_gate)
         {
@@ -70,15 +72,15 @@ internal sealed class InMemoryWebhookSubscriptionStore : IWebhookSubscriptionSto
         return Task.FromResult(WebhookPaging.FromOverfetch(items, limit, static x => x.Id));
     }
 
-    public Task<IReadOnlyList<WebhookSubscription>> FindForEventAsync(string? owner, WebhookEventType eventType, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<WebhookSubscription>> FindForEventAsync(string? owner, IReadOnlyList<string> patterns, WebhookEnqueueContext? context, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(eventType);
+        ArgumentNullException.ThrowIfNull(patterns);
         var ownerKey = owner ?? "";
         List<WebhookSubscription>? result = null;
         HashSet<string>? seen = null;
         lock (_gate)
         {
-            foreach (var pattern in eventType.GetSubscriptionPatterns())
+            foreach (var pattern in patterns)
             {
                 if (!_byPattern.TryGetValue((ownerKey, pattern), out var ids))
                 {
@@ -115,14 +117,17 @@ internal sealed class InMemoryWebhookSubscriptionStore : IWebhookSubscriptionSto
             }
 
             EnsureNameFree(subscription, exceptId: subscription.Id);
-            Unindex(current);
             var stored = subscription with { Owner = current.Owner, Version = current.Version + 1, CreatedAt = current.CreatedAt };
+
+            // Index the new state first, then drop what only the old one had: the id never leaves
+            // the read map, so a concurrent reader sees the old or the new subscription, never none.
             Index(stored);
+            Unindex(current, keep: stored);
             return Task.FromResult<WebhookSubscription?>(stored);
         }
     }
 
-    public Task<bool> DeleteAsync(string id, CancellationToken cancellationToken)
+    public Task<bool> DeleteAsync(string id, long? expectedVersion, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
@@ -131,7 +136,12 @@ internal sealed class InMemoryWebhookSubscriptionStore : IWebhookSubscriptionSto
                 return Task.FromResult(false);
             }
 
-            Unindex(current);
+            if (expectedVersion is { } v && v != current.Version)
+            {
+                throw new WebhookConcurrencyException(id, v, current.Version);
+            }
+
+            Unindex(current, keep: null);
             return Task.FromResult(true);
         }
     }
@@ -161,15 +171,29 @@ internal sealed class InMemoryWebhookSubscriptionStore : IWebhookSubscriptionSto
         }
     }
 
-    private void Unindex(WebhookSubscription s)
+    /// <summary>Removes the index entries of <paramref name="old"/> that <paramref name="keep"/> (its replacement, if any) does not have.</summary>
+    private void Unindex(WebhookSubscription old, WebhookSubscription? keep)
     {
-        var owner = s.Owner ?? "";
-        _byId.Remove(s.Id);
-        _current.TryRemove(s.Id, out _);
-        _byName.Remove((owner, s.Name));
-        foreach (var e in s.Events)
+        var owner = old.Owner ?? "";
+        if (keep is null)
         {
-            if (_byPattern.TryGetValue((owner, e), out var ids) && ids.Remove(s.Id) && ids.Count == 0)
+            _byId.Remove(old.Id);
+            _current.TryRemove(old.Id, out _);
+        }
+
+        if (keep is null || keep.Name != old.Name)
+        {
+            _byName.Remove((owner, old.Name));
+        }
+
+        foreach (var e in old.Events)
+        {
+            if (keep is not null && keep.Events.Contains(e, StringComparer.Ordinal))
+            {
+                continue;
+            }
+
+            if (_byPattern.TryGetValue((owner, e), out var ids) && ids.Remove(old.Id) && ids.Count == 0)
             {
                 _byPattern.Remove((owner, e));
             }

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Webhooks.Core.Publishing;
+namespace Webhooks.Core.Serialization;
 
 /// <summary>The <c>data</c> of a <c>webhook.test</c> event.</summary>
 internal sealed record WebhookTestPayload(string Message, string? SubscriptionId);

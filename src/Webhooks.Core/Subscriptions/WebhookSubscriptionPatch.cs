@@ -1,0 +1,35 @@
+namespace Webhooks.Core.Subscriptions;
+
+/// <summary>A partial update: <see langword="null"/> members stay as they are.</summary>
+public sealed record WebhookSubscriptionPatch
+{
+    /// <summary>A new name.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>A new URL.</summary>
+    public string? Url { get; init; }
+
+    /// <summary>A new event list (replaces the old one).</summary>
+    public IReadOnlyList<string>? Events { get; init; }
+
+    /// <summary>A new description (empty string clears it).</summary>
+    public string? Description { get; init; }
+
+    /// <summary>New auth (<see cref="WebhookAuth.None"/> removes it).</summary>
+    public WebhookAuth? Auth { get; init; }
+
+    /// <summary>New headers (replace the old ones; empty removes them).</summary>
+    public IReadOnlyDictionary<string, string>? Headers { get; init; }
+
+    /// <summary>New metadata (replaces the old).</summary>
+    public IReadOnlyDictionary<string, string>? Metadata { get; init; }
+
+    /// <summary>A new attribute filter (replaces the old; empty removes it).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>>? Filter { get; init; }
+
+    /// <summary>Enable or disable.</summary>
+    public bool? Active { get; init; }
+
+    /// <summary>A new signature scheme.</summary>
+    public string? SignatureScheme { get; init; }
+}
