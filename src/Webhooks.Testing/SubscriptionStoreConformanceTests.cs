@@ -1,55 +1,49 @@
-using Webhooks.Core;
-using Webhooks.Core.Catalog;
-using Webhooks.Core.Subscriptions;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Webhooks.Abstractions;
+using Webhooks.Abstractions.Subscriptions;
 using Xunit;
 
 namespace Webhooks.Testing;
 
 /// <summary>
 /// The contract of <see cref="IWebhookSubscriptionStore"/> as tests. Derive a class in your test
-/// project, return your store from <see cref="StoreConformanceTests{TStore}.CreateStoreAsync"/>, and every test here runs
-/// against it: round-trips, name uniqueness per owner, optimistic concurrency (also under
-/// concurrent writers), owner scoping, and the event-pattern lookup the publisher depends on.
+/// project, return an empty store from <see cref="StoreConformanceTests{TStore}.CreateStoreAsync"/>,
+/// and every test here runs against it: every field kept exactly, names unique per owner, lists in
+/// id order with cursors, owner isolation, the event-pattern lookup the publisher depends on, and
+/// optimistic concurrency on update and delete (also under concurrent writers, where a store that
+/// checks the version and writes in two steps loses updates).
 /// </summary>
 /// <remarks>
-/// Timestamps in these tests are whole milliseconds in UTC, so stores that keep microseconds
-/// (PostgreSQL) compare equal. Tests of one class run one after another.
+/// A subscription store only stores: the engine validates, protects secrets and tracks health
+/// before a store sees a subscription, so these tests hand it values it must keep as given
+/// (secrets included) and never expect it to judge them. Timestamps are whole milliseconds in
+/// UTC, so stores that keep microseconds compare equal.
 /// </remarks>
 public abstract class SubscriptionStoreConformanceTests : StoreConformanceTests<IWebhookSubscriptionStore>
 {
-    private int _ids;
+    private const string Secret1 = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    private const string Secret2 = "whsec_Z3JlYXRzZWNyZXRncmVhdHNlY3JldGdyZWF0";
 
-    /// <summary>Every field survives a create and a get, and the stored version is 1.</summary>
+    /// <summary>
+    /// Rule: a store keeps every field exactly as given (collections, nested auth, several secrets
+    /// with their expiry, health and disabled state) and returns them from create and get; the
+    /// version it returns is 1 whatever the caller passed.
+    /// </summary>
     /// <returns>A task.</returns>
     [Fact]
     public async Task Create_ThenGet_RoundTripsEveryFieldWithVersion1()
     {
-        var subscription = NewSubscription("tenant-1", "orders", ["order.created", "invoice.*"]) with
-        {
-            Description = "Ships orders to the warehouse. Ünïcödé ✓",
-            Secrets = [new WebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), new WebhookSecret("whsec_Z3JlYXRzZWNyZXRncmVhdHNlY3JldGdyZWF0", T0.AddHours(24))],
-            SignatureScheme = "hmac-sha256-hex",
-            Auth = WebhookAuth.Basic("shipper", "p@ss:word"),
-            Headers = new Dictionary<string, string> { ["X-Team"] = "fulfilment", ["X-Region"] = "eu" },
-            Metadata = new Dictionary<string, string> { ["plan"] = "gold", ["empty"] = "" },
-            Filter = new Dictionary<string, IReadOnlyList<string>> { ["severity"] = ["error", "critical"], ["version"] = ["v1"] },
-            Active = false,
-            DisabledReason = "The receiver answered 410 Gone.",
-            CreatedAt = T0,
-            UpdatedAt = T0.AddMinutes(5),
-            Version = 42,
-        };
+        var subscription = FullSubscription("tenant-1", "orders") with { Version = 42 };
 
-        var created = await Store.CreateAsync(subscription, default);
-        var read = await Store.GetAsync(subscription.Id, default);
+        var created = await Store.CreateAsync(subscription, Cancellation);
+        var read = await Store.GetAsync(subscription.Id, Cancellation);
 
-        Assert.Equal(1, created.Version);
         AssertSame(subscription with { Version = 1 }, created);
-        Assert.NotNull(read);
         AssertSame(subscription with { Version = 1 }, read);
     }
 
-    /// <summary>Each auth kind round-trips.</summary>
+    /// <summary>Rule: each auth kind is kept with all of its values (user name, secret value, header name).</summary>
     /// <param name="kind">The auth kind.</param>
     /// <returns>A task.</returns>
     [Theory]
@@ -61,89 +55,102 @@ public abstract class SubscriptionStoreConformanceTests : StoreConformanceTests<
     {
         var auth = kind switch
         {
-            WebhookAuthKind.Basic => WebhookAuth.Basic("user", "secret"),
+            WebhookAuthKind.Basic => WebhookAuth.Basic("user", "protected:secret"),
             WebhookAuthKind.Bearer => WebhookAuth.Bearer("token-123"),
             WebhookAuthKind.ApiKey => WebhookAuth.ApiKey("X-Api-Key", "key-456"),
             _ => WebhookAuth.None,
         };
         var subscription = NewSubscription(null, "auth-" + kind, ["*"]) with { Auth = auth };
 
-        await Store.CreateAsync(subscription, default);
+        await Store.CreateAsync(subscription, Cancellation);
 
-        Assert.Equal(auth, (await Store.GetAsync(subscription.Id, default))!.Auth);
+        Assert.Equal(auth, (await Store.GetAsync(subscription.Id, Cancellation))?.Auth);
     }
 
-    /// <summary>A missing id reads as null.</summary>
+    /// <summary>Rule: an id nobody has reads as <see langword="null"/>, not as an error.</summary>
     /// <returns>A task.</returns>
     [Fact]
     public async Task Get_UnknownId_ReturnsNull()
     {
-        Assert.Null(await Store.GetAsync("sub_does_not_exist", default));
+        Assert.Null(await Store.GetAsync(WebhookIds.New(WebhookIds.SubscriptionPrefix, T0), Cancellation));
     }
 
-    /// <summary>Names are unique per owner.</summary>
+    /// <summary>Rule: names are unique per owner: a second subscription of the same owner with the same name is refused with <see cref="WebhookConflictException"/> and not stored.</summary>
     /// <returns>A task.</returns>
     [Fact]
     public async Task Create_NameTakenBySameOwner_ThrowsConflict()
     {
-        await Store.CreateAsync(NewSubscription("tenant-1", "orders", ["order.created"]), default);
+        await Store.CreateAsync(NewSubscription("tenant-1", "orders", ["order.created"]), Cancellation);
 
-        await Assert.ThrowsAsync<WebhookConflictException>(() => Store.CreateAsync(NewSubscription("tenant-1", "orders", ["order.updated"]), default));
-        var page = await Store.ListAsync(new WebhookSubscriptionQuery("tenant-1"), default);
-        Assert.Single(page.Items);
+        await Assert.ThrowsAsync<WebhookConflictException>(() => Store.CreateAsync(NewSubscription("tenant-1", "orders", ["order.updated"]), Cancellation));
+        Assert.Single((await Store.ListAsync(new WebhookSubscriptionQuery("tenant-1"), Cancellation)).Items);
     }
 
-    /// <summary>The same name is free for another owner, and for app-level (ownerless) subscriptions.</summary>
+    /// <summary>Rule: names compare ordinally and case-sensitively: "Orders" and "orders" are two names.</summary>
+    /// <returns>A task.</returns>
+    [Fact]
+    public async Task Create_NameDiffersOnlyInCase_IsAnotherName()
+    {
+        await Store.CreateAsync(NewSubscription("tenant-1", "orders", ["order.created"]), Cancellation);
+        await Store.CreateAsync(NewSubscription("tenant-1", "Orders", ["order.created"]), Cancellation);
+
+        Assert.Equal(2, (await Store.ListAsync(new WebhookSubscriptionQuery("tenant-1"), Cancellation)).Items.Count);
+    }
+
+    /// <summary>Rule: the same name is free for another owner, and for app-level (ownerless) subscriptions.</summary>
     /// <returns>A task.</returns>
     [Fact]
     public async Task Create_SameNameOtherOwner_Succeeds()
     {
-        await Store.CreateAsync(NewSubscription("tenant-1", "orders", ["order.created"]), default);
-        await Store.CreateAsync(NewSubscription("tenant-2", "orders", ["order.created"]), default);
-        await Store.CreateAsync(NewSubscription(null, "orders", ["order.created"]), default);
+        await Store.CreateAsync(NewSubscription("tenant-1", "orders", ["order.created"]), Cancellation);
+        await Store.CreateAsync(NewSubscription("tenant-2", "orders", ["order.created"]), Cancellation);
+        await Store.CreateAsync(NewSubscription(null, "orders", ["order.created"]), Cancellation);
 
-        Assert.Single((await Store.ListAsync(new WebhookSubscriptionQuery("tenant-2"), default)).Items);
-        Assert.Single((await Store.ListAsync(new WebhookSubscriptionQuery(null), default)).Items);
+        Assert.Single((await Store.ListAsync(new WebhookSubscriptionQuery("tenant-2"), Cancellation)).Items);
+        Assert.Single((await Store.ListAsync(new WebhookSubscriptionQuery(null), Cancellation)).Items);
     }
 
-    /// <summary>A second subscription with an existing id is refused, not merged or overwritten.</summary>
+    /// <summary>Rule: a second subscription with an id already stored is refused with <see cref="WebhookConflictException"/>, never merged or overwritten.</summary>
     /// <returns>A task.</returns>
     [Fact]
     public async Task Create_ExistingId_ThrowsConflictAndKeepsOriginal()
     {
         var original = NewSubscription("tenant-1", "first", ["order.created"]);
-        await Store.CreateAsync(original, default);
+        await Store.CreateAsync(original, Cancellation);
 
-        await Assert.ThrowsAsync<WebhookConflictException>(() => Store.CreateAsync(original with { Name = "second" }, default));
-        Assert.Equal("first", (await Store.GetAsync(original.Id, default))!.Name);
+        await Assert.ThrowsAsync<WebhookConflictException>(() => Store.CreateAsync(original with { Name = "second" }, Cancellation));
+        Assert.Equal("first", (await Store.GetAsync(original.Id, Cancellation))?.Name);
     }
 
-    /// <summary>Concurrent creates of the same name: exactly one wins.</summary>
+    /// <summary>Rule: name uniqueness holds under concurrency: of several concurrent creates with one name and owner, exactly one is stored, the others get <see cref="WebhookConflictException"/>.</summary>
     /// <returns>A task.</returns>
     [Fact]
     public async Task Create_ConcurrentSameName_ExactlyOneSucceeds()
     {
         var attempts = Enumerable.Range(0, 8).Select(_ => NewSubscription("tenant-1", "race", ["order.created"])).ToArray();
 
-        var results = await Task.WhenAll(attempts.Select(async s =>
+        var results = await RunConcurrentlyAsync(attempts.Length, async i =>
         {
-            await Task.Yield();
             try
             {
-                await Store.CreateAsync(s, default).ConfigureAwait(false);
+                await Store.CreateAsync(attempts[i], Cancellation).ConfigureAwait(false);
                 return true;
             }
             catch (WebhookConflictException)
             {
                 return false;
             }
-        }));
+        });
 
-        Assert.Equal(1, results.Count(ok => ok));
-        Assert.Single((await Store.ListAsync(new WebhookSubscriptionQuery("tenant-1"), default)).Items);
+        Assert.True(results.Count(ok => ok) == 1, $"Names are unique per owner: {results.Count(ok => ok)} of {results.Length} concurrent creates of one name were stored; exactly one may be.");
+        Assert.Single((await Store.ListAsync(new WebhookSubscriptionQuery("tenant-1"), Cancellation)).Items);
     }
 
-    /// <summary>Listing returns only the owner's subscriptions, in id order, each once across pages.</summary>
+    /// <summary>
+    /// Rule: a list holds only the owner's subscriptions (a <see langword="null"/> owner lists only
+    /// ownerless ones), in ordinal id order, at most <c>Limit</c> per page; following each page's
+    /// cursor visits every one exactly once and ends with a <see langword="null"/> cursor.
+    /// </summary>
     /// <returns>A task.</returns>
     [Fact]
     public async Task List_PagesThroughOwnersSubscriptionsInIdOrder()
@@ -151,18 +158,18 @@ public abstract class SubscriptionStoreConformanceTests : StoreConformanceTests<
         var mine = new List<string>();
         for (int i = 0; i < 7; i++)
         {
-            mine.Add((await Store.CreateAsync(NewSubscription("tenant-1", "mine-" + i, ["order.created"]), default)).Id);
-            await Store.CreateAsync(NewSubscription("tenant-2", "theirs-" + i, ["order.created"]), default);
+            mine.Add((await Store.CreateAsync(NewSubscription("tenant-1", "mine-" + i, ["order.created"]), Cancellation)).Id);
+            await Store.CreateAsync(NewSubscription("tenant-2", "theirs-" + i, ["order.created"]), Cancellation);
         }
 
-        await Store.CreateAsync(NewSubscription(null, "app-level", ["order.created"]), default);
+        await Store.CreateAsync(NewSubscription(null, "app-level", ["order.created"]), Cancellation);
 
         var seen = new List<string>();
         string? cursor = null;
         int pages = 0;
         do
         {
-            var page = await Store.ListAsync(new WebhookSubscriptionQuery("tenant-1", Limit: 3, Cursor: cursor), default);
+            var page = await Store.ListAsync(new WebhookSubscriptionQuery("tenant-1", Limit: 3, Cursor: cursor), Cancellation);
             Assert.True(page.Items.Count <= 3, "A page holds at most Limit items.");
             Assert.All(page.Items, s => Assert.Equal("tenant-1", s.Owner));
             seen.AddRange(page.Items.Select(s => s.Id));
@@ -173,281 +180,521 @@ public abstract class SubscriptionStoreConformanceTests : StoreConformanceTests<
 
         Assert.Equal(mine.Order(StringComparer.Ordinal), seen);
         Assert.Equal(3, pages);
-        var ownerless = await Store.ListAsync(new WebhookSubscriptionQuery(null), default);
+        var ownerless = await Store.ListAsync(new WebhookSubscriptionQuery(null), Cancellation);
         Assert.Equal(["app-level"], ownerless.Items.Select(s => s.Name));
         Assert.Null(ownerless.NextCursor);
+        Assert.Empty((await Store.ListAsync(new WebhookSubscriptionQuery("tenant-3"), Cancellation)).Items);
     }
 
-    /// <summary>A page that exactly fills the limit and is the last has no next cursor, or a cursor that leads to an empty page.</summary>
+    /// <summary>Rule: a last page that exactly fills the limit has no next cursor, or one that leads to an empty page without a cursor.</summary>
     /// <returns>A task.</returns>
     [Fact]
     public async Task List_ExactlyLimitItems_EndsCleanly()
     {
         for (int i = 0; i < 4; i++)
         {
-            await Store.CreateAsync(NewSubscription("tenant-1", "s" + i, ["order.created"]), default);
+            await Store.CreateAsync(NewSubscription("tenant-1", "s" + i, ["order.created"]), Cancellation);
         }
 
-        var first = await Store.ListAsync(new WebhookSubscriptionQuery("tenant-1", Limit: 4), default);
+        var first = await Store.ListAsync(new WebhookSubscriptionQuery("tenant-1", Limit: 4), Cancellation);
 
         Assert.Equal(4, first.Items.Count);
         if (first.NextCursor is not null)
         {
-            var rest = await Store.ListAsync(new WebhookSubscriptionQuery("tenant-1", Limit: 4, Cursor: first.NextCursor), default);
+            var rest = await Store.ListAsync(new WebhookSubscriptionQuery("tenant-1", Limit: 4, Cursor: first.NextCursor), Cancellation);
             Assert.Empty(rest.Items);
             Assert.Null(rest.NextCursor);
         }
     }
 
-    /// <summary>The event filter matches a listed entry exactly (a pattern is not expanded); the active filter splits active from inactive.</summary>
+    /// <summary>
+    /// Rule: a cursor is an id to compare with, not a position: the next page holds the ids after
+    /// it, even when the subscription it names was deleted in between.
+    /// </summary>
+    /// <returns>A task.</returns>
+    [Fact]
+    public async Task List_CursorOfDeletedSubscription_ContinuesAfterIt()
+    {
+        var ids = new List<string>();
+        for (int i = 0; i < 5; i++)
+        {
+            ids.Add((await Store.CreateAsync(NewSubscription("tenant-1", "s" + i, ["order.created"]), Cancellation)).Id);
+        }
+
+        ids.Sort(StringComparer.Ordinal);
+        var first = await Store.ListAsync(new WebhookSubscriptionQuery("tenant-1", Limit: 2), Cancellation);
+        Assert.Equal(ids[1], first.NextCursor);
+        Assert.True(await Store.DeleteAsync(ids[1], null, Cancellation));
+
+        var next = await Store.ListAsync(new WebhookSubscriptionQuery("tenant-1", Limit: 10, Cursor: first.NextCursor), Cancellation);
+
+        Assert.Equal(ids.Skip(2), next.Items.Select(s => s.Id));
+    }
+
+    /// <summary>
+    /// Rule: the event filter matches a listed entry exactly (a pattern is a string to compare, not
+    /// expanded); the active filter splits active from inactive; both combine.
+    /// </summary>
     /// <returns>A task.</returns>
     [Fact]
     public async Task List_EventAndActiveFilters_MatchExactly()
     {
-        var a = await Store.CreateAsync(NewSubscription("tenant-1", "a", ["order.created", "invoice.paid"]), default);
-        var b = await Store.CreateAsync(NewSubscription("tenant-1", "b", ["order.*"]) with { Active = false }, default);
-        var c = await Store.CreateAsync(NewSubscription("tenant-1", "c", ["invoice.paid"]), default);
+        var a = await Store.CreateAsync(NewSubscription("tenant-1", "a", ["order.created", "invoice.paid"]), Cancellation);
+        var b = await Store.CreateAsync(NewSubscription("tenant-1", "b", ["order.*"]) with { Active = false }, Cancellation);
+        var c = await Store.CreateAsync(NewSubscription("tenant-1", "c", ["invoice.paid"]), Cancellation);
+        await Store.CreateAsync(NewSubscription("tenant-2", "d", ["invoice.paid"]), Cancellation);
 
-        var created = await Store.ListAsync(new WebhookSubscriptionQuery("tenant-1", Event: "order.created"), default);
-        var wildcard = await Store.ListAsync(new WebhookSubscriptionQuery("tenant-1", Event: "order.*"), default);
-        var paid = await Store.ListAsync(new WebhookSubscriptionQuery("tenant-1", Event: "invoice.paid"), default);
-        var inactive = await Store.ListAsync(new WebhookSubscriptionQuery("tenant-1", Active: false), default);
-        var activePaid = await Store.ListAsync(new WebhookSubscriptionQuery("tenant-1", Event: "invoice.paid", Active: true), default);
+        var created = await Store.ListAsync(new WebhookSubscriptionQuery("tenant-1", Event: "order.created"), Cancellation);
+        var wildcard = await Store.ListAsync(new WebhookSubscriptionQuery("tenant-1", Event: "order.*"), Cancellation);
+        var paid = await Store.ListAsync(new WebhookSubscriptionQuery("tenant-1", Event: "invoice.paid"), Cancellation);
+        var inactive = await Store.ListAsync(new WebhookSubscriptionQuery("tenant-1", Active: false), Cancellation);
+        var activePaid = await Store.ListAsync(new WebhookSubscriptionQuery("tenant-1", Event: "invoice.paid", Active: true), Cancellation);
+        var inactivePaid = await Store.ListAsync(new WebhookSubscriptionQuery("tenant-1", Event: "invoice.paid", Active: false), Cancellation);
 
         Assert.Equal([a.Id], created.Items.Select(s => s.Id));
         Assert.Equal([b.Id], wildcard.Items.Select(s => s.Id));
         Assert.Equal(new[] { a.Id, c.Id }.Order(StringComparer.Ordinal), paid.Items.Select(s => s.Id));
         Assert.Equal([b.Id], inactive.Items.Select(s => s.Id));
         Assert.Equal(new[] { a.Id, c.Id }.Order(StringComparer.Ordinal), activePaid.Items.Select(s => s.Id));
+        Assert.Empty(inactivePaid.Items);
     }
 
-    /// <summary>An event reaches subscriptions listing its name, <c>*</c>, any dotted prefix with <c>.*</c>, or its group with <c>.*</c>.</summary>
+    /// <summary>
+    /// Rule: <see cref="IWebhookSubscriptionStore.FindForEventAsync"/> returns the subscriptions
+    /// listing any of the given patterns exactly; the engine expands the event into its name and
+    /// wildcards, so the store never matches by prefix or wildcard itself.
+    /// </summary>
     /// <returns>A task.</returns>
     [Fact]
-    public async Task FindForEvent_MatchesNameWildcardsPrefixesAndGroup()
+    public async Task FindForEvent_MatchesListedPatternsExactly()
     {
-        var exact = await Store.CreateAsync(NewSubscription("t", "exact", ["task.status.updated"]), default);
-        var all = await Store.CreateAsync(NewSubscription("t", "all", ["*"]), default);
-        var top = await Store.CreateAsync(NewSubscription("t", "top", ["task.*"]), default);
-        var nested = await Store.CreateAsync(NewSubscription("t", "nested", ["task.status.*"]), default);
-        var group = await Store.CreateAsync(NewSubscription("t", "group", ["board.*"]), default);
-        await Store.CreateAsync(NewSubscription("t", "sibling", ["task.created"]), default);
-        await Store.CreateAsync(NewSubscription("t", "partial", ["task.stat*"]), default);
-        await Store.CreateAsync(NewSubscription("t", "other-prefix", ["tasks.*"]), default);
-        await Store.CreateAsync(NewSubscription("t", "deeper", ["task.status.updated.*"]), default);
+        var exact = await Store.CreateAsync(NewSubscription("t", "exact", ["task.status.updated"]), Cancellation);
+        var all = await Store.CreateAsync(NewSubscription("t", "all", ["*"]), Cancellation);
+        var top = await Store.CreateAsync(NewSubscription("t", "top", ["task.*"]), Cancellation);
+        var nested = await Store.CreateAsync(NewSubscription("t", "nested", ["other.event", "task.status.*"]), Cancellation);
+        var group = await Store.CreateAsync(NewSubscription("t", "group", ["board.*"]), Cancellation);
+        await Store.CreateAsync(NewSubscription("t", "sibling", ["task.created"]), Cancellation);
+        await Store.CreateAsync(NewSubscription("t", "partial", ["task.stat*"]), Cancellation);
+        await Store.CreateAsync(NewSubscription("t", "other-prefix", ["tasks.*"]), Cancellation);
+        await Store.CreateAsync(NewSubscription("t", "deeper", ["task.status.updated.*"]), Cancellation);
+        await Store.CreateAsync(NewSubscription("t", "case", ["Task.Status.Updated"]), Cancellation);
 
-        var found = await Store.FindForEventAsync("t", new WebhookEventType("task.status.updated") { Group = "board" }, default);
+        var found = await Store.FindForEventAsync("t", ["task.status.updated", "task.status.*", "task.*", "*", "board.*"], null, Cancellation);
 
         Assert.Equal(
             new[] { exact.Id, all.Id, top.Id, nested.Id, group.Id }.Order(StringComparer.Ordinal),
             found.Select(s => s.Id).Order(StringComparer.Ordinal));
     }
 
-    /// <summary>A subscription listing several matching patterns is returned once.</summary>
+    /// <summary>Rule: a subscription listing several of the patterns is returned once.</summary>
     /// <returns>A task.</returns>
     [Fact]
     public async Task FindForEvent_SeveralMatchingPatterns_ReturnsSubscriptionOnce()
     {
-        var s = await Store.CreateAsync(NewSubscription("t", "greedy", ["order.created", "order.*", "*"]), default);
+        var s = await Store.CreateAsync(NewSubscription("t", "greedy", ["order.created", "order.*", "*"]), Cancellation);
 
-        var found = await Store.FindForEventAsync("t", new WebhookEventType("order.created"), default);
+        var found = await Store.FindForEventAsync("t", ["order.created", "order.*", "*"], null, Cancellation);
 
         Assert.Equal([s.Id], found.Select(x => x.Id));
     }
 
-    /// <summary>Only the publishing owner's active subscriptions are found; a null owner finds only ownerless ones.</summary>
+    /// <summary>
+    /// Rule: only the publishing owner's active subscriptions are found (a publish never reaches
+    /// another tenant); a <see langword="null"/> owner finds only ownerless subscriptions.
+    /// </summary>
     /// <returns>A task.</returns>
     [Fact]
     public async Task FindForEvent_ScopesToOwnerAndSkipsInactive()
     {
-        var mine = await Store.CreateAsync(NewSubscription("tenant-1", "mine", ["order.created"]), default);
-        await Store.CreateAsync(NewSubscription("tenant-1", "off", ["order.created"]) with { Active = false }, default);
-        var theirs = await Store.CreateAsync(NewSubscription("tenant-2", "theirs", ["order.created"]), default);
-        var app = await Store.CreateAsync(NewSubscription(null, "app", ["order.created"]), default);
-        var type = new WebhookEventType("order.created");
+        var mine = await Store.CreateAsync(NewSubscription("tenant-1", "mine", ["order.created"]), Cancellation);
+        await Store.CreateAsync(NewSubscription("tenant-1", "off", ["order.created"]) with { Active = false }, Cancellation);
+        var theirs = await Store.CreateAsync(NewSubscription("tenant-2", "theirs", ["order.created"]), Cancellation);
+        var app = await Store.CreateAsync(NewSubscription(null, "app", ["order.created"]), Cancellation);
+        string[] patterns = ["order.created", "*"];
 
-        Assert.Equal([mine.Id], (await Store.FindForEventAsync("tenant-1", type, default)).Select(s => s.Id));
-        Assert.Equal([theirs.Id], (await Store.FindForEventAsync("tenant-2", type, default)).Select(s => s.Id));
-        Assert.Equal([app.Id], (await Store.FindForEventAsync(null, type, default)).Select(s => s.Id));
-        Assert.Empty(await Store.FindForEventAsync("tenant-3", type, default));
+        Assert.Equal([mine.Id], (await Store.FindForEventAsync("tenant-1", patterns, null, Cancellation)).Select(s => s.Id));
+        Assert.Equal([theirs.Id], (await Store.FindForEventAsync("tenant-2", patterns, null, Cancellation)).Select(s => s.Id));
+        Assert.Equal([app.Id], (await Store.FindForEventAsync(null, patterns, null, Cancellation)).Select(s => s.Id));
+        Assert.Empty(await Store.FindForEventAsync("tenant-3", patterns, null, Cancellation));
     }
 
-    /// <summary>The lookup follows updates (events changed, deactivated) and deletes.</summary>
+    /// <summary>Rule: the lookup follows every write at once: events changed, deactivated, reactivated, deleted.</summary>
     /// <returns>A task.</returns>
     [Fact]
     public async Task FindForEvent_FollowsUpdatesAndDeletes()
     {
-        var created = new WebhookEventType("order.created");
-        var shipped = new WebhookEventType("order.shipped");
-        var s = await Store.CreateAsync(NewSubscription("t", "s", ["order.created"]), default);
+        string[] created = ["order.created"];
+        string[] shipped = ["order.shipped"];
+        var s = await Store.CreateAsync(NewSubscription("t", "s", ["order.created"]), Cancellation);
 
-        var moved = await Store.UpdateAsync(s with { Events = ["order.shipped"] }, default);
-        Assert.Empty(await Store.FindForEventAsync("t", created, default));
-        Assert.Equal([s.Id], (await Store.FindForEventAsync("t", shipped, default)).Select(x => x.Id));
+        var moved = await Store.UpdateAsync(s with { Events = ["order.shipped"] }, Cancellation);
+        Assert.Empty(await Store.FindForEventAsync("t", created, null, Cancellation));
+        Assert.Equal([s.Id], (await Store.FindForEventAsync("t", shipped, null, Cancellation)).Select(x => x.Id));
 
-        var off = await Store.UpdateAsync(moved! with { Active = false }, default);
-        Assert.Empty(await Store.FindForEventAsync("t", shipped, default));
+        var off = await Store.UpdateAsync(moved! with { Active = false }, Cancellation);
+        Assert.Empty(await Store.FindForEventAsync("t", shipped, null, Cancellation));
 
-        await Store.UpdateAsync(off! with { Active = true }, default);
-        Assert.Single(await Store.FindForEventAsync("t", shipped, default));
+        var on = await Store.UpdateAsync(off! with { Active = true }, Cancellation);
+        Assert.Single(await Store.FindForEventAsync("t", shipped, null, Cancellation));
 
-        Assert.True(await Store.DeleteAsync(s.Id, default));
-        Assert.Empty(await Store.FindForEventAsync("t", shipped, default));
+        Assert.True(await Store.DeleteAsync(s.Id, on!.Version, Cancellation));
+        Assert.Empty(await Store.FindForEventAsync("t", shipped, null, Cancellation));
     }
 
-    /// <summary>The lookup returns the full subscription (what the dispatcher and publisher use).</summary>
+    /// <summary>Rule: the lookup returns whole subscriptions, every field as stored (the dispatcher signs and sends from them).</summary>
     /// <returns>A task.</returns>
     [Fact]
     public async Task FindForEvent_ReturnsFullSubscriptions()
     {
-        var s = NewSubscription("t", "full", ["order.created"]) with
-        {
-            Auth = WebhookAuth.Bearer("tok"),
-            Headers = new Dictionary<string, string> { ["X-A"] = "1" },
-            Description = "d",
-        };
-        await Store.CreateAsync(s, default);
+        var s = FullSubscription("t", "full") with { Active = true, DisabledReason = null };
+        await Store.CreateAsync(s, Cancellation);
 
-        var found = Assert.Single(await Store.FindForEventAsync("t", new WebhookEventType("order.created"), default));
+        var found = Assert.Single(await Store.FindForEventAsync("t", ["order.created"], null, Cancellation));
 
         AssertSame(s with { Version = 1 }, found);
     }
 
-    /// <summary>An update at the stored version is stored with the next version.</summary>
+    /// <summary>Rule: an update at the stored version replaces every field and is stored with the next version; each later update adds one.</summary>
     /// <returns>A task.</returns>
     [Fact]
     public async Task Update_AtCurrentVersion_StoresChangeWithNextVersion()
     {
-        var s = await Store.CreateAsync(NewSubscription("t", "before", ["order.created"]), default);
+        var s = await Store.CreateAsync(NewSubscription("t", "before", ["order.created"]), Cancellation);
         var change = s with
         {
             Name = "after",
             Url = "https://example.com/changed",
             Events = ["order.updated", "order.deleted"],
             Description = "changed",
-            Secrets = [new WebhookSecret("whsec_TmV3U2VjcmV0TmV3U2VjcmV0TmV3U2VjcmV0"), new WebhookSecret(s.Secrets[0].Value, T0.AddDays(1))],
+            Secrets = [new WebhookSecret(Secret2), new WebhookSecret(s.Secrets[0].Value, T0.AddDays(1))],
+            SignatureScheme = "v1a",
             Auth = WebhookAuth.ApiKey("X-Key", "k"),
             Headers = new Dictionary<string, string> { ["X-New"] = "yes" },
             Metadata = new Dictionary<string, string> { ["k"] = "v" },
+            Filter = new Dictionary<string, IReadOnlyList<string>> { ["region"] = ["eu"] },
             Active = false,
             DisabledReason = "Failing since yesterday.",
+            FailingSince = T0.AddHours(-20),
             UpdatedAt = T0.AddHours(1),
         };
 
-        var updated = await Store.UpdateAsync(change, default);
-        var read = await Store.GetAsync(s.Id, default);
+        var updated = await Store.UpdateAsync(change, Cancellation);
+        var read = await Store.GetAsync(s.Id, Cancellation);
 
-        Assert.NotNull(updated);
         AssertSame(change with { Version = 2 }, updated);
-        AssertSame(change with { Version = 2 }, read!);
-        var third = await Store.UpdateAsync(read! with { Description = "third" }, default);
-        Assert.Equal(3, third!.Version);
+        AssertSame(change with { Version = 2 }, read);
+        var third = await Store.UpdateAsync(read! with { Description = "third" }, Cancellation);
+        Assert.Equal(3, third?.Version);
     }
 
-    /// <summary>An update based on an older version is refused with the versions involved.</summary>
+    /// <summary>
+    /// Rule: an update can clear what was set: a <see langword="null"/> or empty value in the new
+    /// state is stored as such, never read as "keep the old one" (the engine clears
+    /// <see cref="WebhookSubscription.FailingSince"/> and <see cref="WebhookSubscription.DisabledReason"/> this way).
+    /// </summary>
+    /// <returns>A task.</returns>
+    [Fact]
+    public async Task Update_NullAndEmptyValues_ClearStoredOnes()
+    {
+        var s = await Store.CreateAsync(FullSubscription("t", "full"), Cancellation);
+        var cleared = s with
+        {
+            Description = null,
+            Secrets = [new WebhookSecret(Secret1)],
+            SignatureScheme = null,
+            Auth = WebhookAuth.None,
+            Headers = new Dictionary<string, string>(),
+            Metadata = new Dictionary<string, string>(),
+            Filter = new Dictionary<string, IReadOnlyList<string>>(),
+            Active = true,
+            DisabledReason = null,
+            FailingSince = null,
+        };
+
+        await Store.UpdateAsync(cleared, Cancellation);
+
+        AssertSame(cleared with { Version = 2 }, await Store.GetAsync(s.Id, Cancellation));
+    }
+
+    /// <summary>Rule: the owner and creation time never change: an update carrying others keeps the stored ones (and returns them).</summary>
+    /// <returns>A task.</returns>
+    [Fact]
+    public async Task Update_KeepsStoredOwnerAndCreatedAt()
+    {
+        var s = await Store.CreateAsync(NewSubscription("tenant-1", "mine", ["order.created"]), Cancellation);
+
+        var updated = await Store.UpdateAsync(s with { Owner = "tenant-2", CreatedAt = T0.AddDays(3), Description = "moved?" }, Cancellation);
+        var read = await Store.GetAsync(s.Id, Cancellation);
+
+        Assert.Equal(("tenant-1", T0, "moved?"), (updated?.Owner, updated?.CreatedAt, updated?.Description));
+        Assert.Equal(("tenant-1", T0, "moved?"), (read?.Owner, read?.CreatedAt, read?.Description));
+        Assert.Single((await Store.ListAsync(new WebhookSubscriptionQuery("tenant-1"), Cancellation)).Items);
+        Assert.Empty((await Store.ListAsync(new WebhookSubscriptionQuery("tenant-2"), Cancellation)).Items);
+        Assert.Empty(await Store.FindForEventAsync("tenant-2", ["order.created"], null, Cancellation));
+    }
+
+    /// <summary>
+    /// Rule: an update carrying an older version is refused with <see cref="WebhookConcurrencyException"/>
+    /// naming the subscription and both versions, and the stored state is left as it was.
+    /// </summary>
     /// <returns>A task.</returns>
     [Fact]
     public async Task Update_StaleVersion_ThrowsConcurrencyAndKeepsStoredState()
     {
-        var s = await Store.CreateAsync(NewSubscription("t", "s", ["order.created"]), default);
-        await Store.UpdateAsync(s with { Description = "first writer" }, default);
+        var s = await Store.CreateAsync(NewSubscription("t", "s", ["order.created"]), Cancellation);
+        await Store.UpdateAsync(s with { Description = "first writer" }, Cancellation);
 
-        var ex = await Assert.ThrowsAsync<WebhookConcurrencyException>(() => Store.UpdateAsync(s with { Description = "second writer" }, default));
+        var ex = await Assert.ThrowsAsync<WebhookConcurrencyException>(() => Store.UpdateAsync(s with { Description = "second writer" }, Cancellation));
 
-        Assert.Equal(s.Id, ex.SubscriptionId);
-        Assert.Equal(1, ex.ExpectedVersion);
-        Assert.Equal(2, ex.ActualVersion);
-        var stored = await Store.GetAsync(s.Id, default);
-        Assert.Equal("first writer", stored!.Description);
-        Assert.Equal(2, stored.Version);
+        Assert.Equal((s.Id, 1L, 2L), (ex.SubscriptionId, ex.ExpectedVersion, ex.ActualVersion));
+        var stored = await Store.GetAsync(s.Id, Cancellation);
+        Assert.Equal(("first writer", 2L), (stored?.Description, stored?.Version));
     }
 
-    /// <summary>Concurrent updates at the same version: exactly one wins, the others get a concurrency error.</summary>
+    /// <summary>
+    /// Rule (no lost updates): the version check and the write are one atomic step. In each of
+    /// several rounds, many writers holding the same version update at the same moment: exactly
+    /// one succeeds, every other gets <see cref="WebhookConcurrencyException"/>, the stored version
+    /// grows by exactly one and holds the winner's change. A store that ignores the version, or
+    /// reads it and writes in a second step, lets several writers "win" and fails here.
+    /// </summary>
     /// <returns>A task.</returns>
     [Fact]
-    public async Task Update_ConcurrentWritersAtSameVersion_ExactlyOneWins()
+    public async Task Update_ConcurrentWritersAtSameVersion_ExactlyOneWinsEveryRound()
     {
-        var s = await Store.CreateAsync(NewSubscription("t", "s", ["order.created"]), default);
+        const int Writers = 12;
+        const int Rounds = 5;
+        var current = await Store.CreateAsync(NewSubscription("t", "s", ["order.created"]), Cancellation);
 
-        var outcomes = await Task.WhenAll(Enumerable.Range(0, 8).Select(async i =>
+        for (int round = 1; round <= Rounds; round++)
         {
-            await Task.Yield();
-            try
+            var held = current;
+            var outcomes = await RunConcurrentlyAsync(Writers, async i =>
             {
-                return await Store.UpdateAsync(s with { Description = "writer " + i }, default).ConfigureAwait(false) is not null;
-            }
-            catch (WebhookConcurrencyException)
-            {
-                return false;
-            }
-        }));
+                try
+                {
+                    return await Store.UpdateAsync(held with { Description = $"round {round} writer {i}" }, Cancellation).ConfigureAwait(false);
+                }
+                catch (WebhookConcurrencyException)
+                {
+                    return null;
+                }
+            });
 
-        Assert.Equal(1, outcomes.Count(ok => ok));
-        Assert.Equal(2, (await Store.GetAsync(s.Id, default))!.Version);
+            var winners = outcomes.Where(o => o is not null).ToList();
+            Assert.True(winners.Count == 1, $"Lost update in round {round}: {winners.Count} of {Writers} writers holding version {held.Version} all succeeded; exactly one may (the others must get WebhookConcurrencyException). Compare the version and write in one atomic step.");
+            var stored = await Store.GetAsync(held.Id, Cancellation);
+            Assert.True(stored?.Version == held.Version + 1, $"Round {round}: after one winning update of version {held.Version} the stored version must be {held.Version + 1}, not {stored?.Version}.");
+            Assert.Equal(winners[0]!.Description, stored!.Description);
+            current = stored;
+        }
     }
 
-    /// <summary>Updating a deleted or unknown subscription returns null.</summary>
+    /// <summary>Rule: updating a subscription that does not exist (deleted, or never created) returns <see langword="null"/> and creates nothing.</summary>
     /// <returns>A task.</returns>
     [Fact]
     public async Task Update_Missing_ReturnsNull()
     {
         var s = NewSubscription("t", "ghost", ["order.created"]) with { Version = 1 };
 
-        Assert.Null(await Store.UpdateAsync(s, default));
-        Assert.Null(await Store.GetAsync(s.Id, default));
+        Assert.Null(await Store.UpdateAsync(s, Cancellation));
+        Assert.Null(await Store.GetAsync(s.Id, Cancellation));
     }
 
-    /// <summary>Renaming onto another of the owner's names is a conflict; keeping one's own name is not.</summary>
+    /// <summary>Rule: renaming onto a name another of the owner's subscriptions holds is a <see cref="WebhookConflictException"/>; keeping one's own name, or taking a name used only by another owner, is not.</summary>
     /// <returns>A task.</returns>
     [Fact]
     public async Task Update_NameTakenByAnother_ThrowsConflict()
     {
-        await Store.CreateAsync(NewSubscription("t", "taken", ["order.created"]), default);
-        var s = await Store.CreateAsync(NewSubscription("t", "mine", ["order.created"]), default);
-        await Store.CreateAsync(NewSubscription("other", "free-elsewhere", ["order.created"]), default);
+        await Store.CreateAsync(NewSubscription("t", "taken", ["order.created"]), Cancellation);
+        var s = await Store.CreateAsync(NewSubscription("t", "mine", ["order.created"]), Cancellation);
+        await Store.CreateAsync(NewSubscription("other", "free-elsewhere", ["order.created"]), Cancellation);
 
-        await Assert.ThrowsAsync<WebhookConflictException>(() => Store.UpdateAsync(s with { Name = "taken" }, default));
-        var same = await Store.UpdateAsync(s with { Description = "kept my name" }, default);
-        var renamed = await Store.UpdateAsync(same! with { Name = "free-elsewhere" }, default);
+        await Assert.ThrowsAsync<WebhookConflictException>(() => Store.UpdateAsync(s with { Name = "taken" }, Cancellation));
+        var same = await Store.UpdateAsync(s with { Description = "kept my name" }, Cancellation);
+        var renamed = await Store.UpdateAsync(same! with { Name = "free-elsewhere" }, Cancellation);
 
-        Assert.Equal("free-elsewhere", renamed!.Name);
-        Assert.Equal(3, renamed.Version);
+        Assert.Equal(("free-elsewhere", 3L), (renamed?.Name, renamed?.Version));
+        Assert.Single((await Store.ListAsync(new WebhookSubscriptionQuery("t"), Cancellation)).Items, x => x.Name == "taken");
     }
 
-    /// <summary>Deleting reports whether the subscription existed and frees its name.</summary>
+    /// <summary>
+    /// Rule: a write is atomic to readers: while a subscription is updated over and over, concurrent
+    /// <see cref="IWebhookSubscriptionStore.GetAsync"/> and <see cref="IWebhookSubscriptionStore.FindForEventAsync"/>
+    /// calls always find it (the dispatcher treats "missing" as "deleted" and fails the delivery).
+    /// </summary>
     /// <returns>A task.</returns>
     [Fact]
-    public async Task Delete_RemovesAndFreesName()
+    public async Task Update_ConcurrentReaders_NeverSeeItMissing()
     {
-        var s = await Store.CreateAsync(NewSubscription("t", "s", ["order.created"]), default);
+        const int MaxUpdates = 2000;
+        const int MaxReads = 200_000;
+        var s = await Store.CreateAsync(NewSubscription("t", "busy", ["order.created"]), Cancellation);
+        var deadline = DeadlineAfter(TimeSpan.FromSeconds(1.5));
+        var misses = new ConcurrentQueue<string>();
+        int writing = 1;
+        int updates = 0;
 
-        Assert.True(await Store.DeleteAsync(s.Id, default));
-        Assert.False(await Store.DeleteAsync(s.Id, default));
-        Assert.Null(await Store.GetAsync(s.Id, default));
-        Assert.Empty((await Store.ListAsync(new WebhookSubscriptionQuery("t"), default)).Items);
-        var again = await Store.CreateAsync(NewSubscription("t", "s", ["order.created"]), default);
+        var writer = Task.Run(async () =>
+        {
+            try
+            {
+                var current = s;
+                while (updates < MaxUpdates && !IsPast(deadline) && misses.IsEmpty)
+                {
+                    current = await Store.UpdateAsync(current with { Description = "update " + updates }, Cancellation).ConfigureAwait(false)
+                        ?? throw new InvalidOperationException("The subscription vanished while only one writer updated it.");
+                    updates++;
+                }
+            }
+            finally
+            {
+                Volatile.Write(ref writing, 0);
+            }
+        });
+        var readers = Enumerable.Range(0, 3).Select(r => Task.Run(async () =>
+        {
+            for (int i = 0; i < MaxReads && Volatile.Read(ref writing) == 1 && misses.IsEmpty; i++)
+            {
+                if (r == 0 && await Store.GetAsync(s.Id, Cancellation).ConfigureAwait(false) is null)
+                {
+                    misses.Enqueue($"GetAsync returned null during update {updates}");
+                }
+                else if (r > 0 && (await Store.FindForEventAsync("t", ["order.created"], null, Cancellation).ConfigureAwait(false)).Count != 1)
+                {
+                    misses.Enqueue($"FindForEventAsync did not return it during update {updates}");
+                }
+            }
+        })).ToArray();
+
+        await writer;
+        await Task.WhenAll(readers);
+
+        Assert.True(misses.IsEmpty, "A subscription being updated must never read as missing: " + string.Join("; ", misses.Take(3)) + ". Replace it in one step; never remove it and add it back.");
+        Assert.True(updates > 0, "The writer made no update.");
+    }
+
+    /// <summary>Rule: deleting without a version removes whatever is stored, reports whether it existed, and frees the name.</summary>
+    /// <returns>A task.</returns>
+    [Fact]
+    public async Task Delete_WithoutVersion_RemovesAndFreesName()
+    {
+        var s = await Store.CreateAsync(NewSubscription("t", "s", ["order.created"]), Cancellation);
+        await Store.UpdateAsync(s with { Description = "v2" }, Cancellation);
+
+        Assert.True(await Store.DeleteAsync(s.Id, null, Cancellation));
+        Assert.False(await Store.DeleteAsync(s.Id, null, Cancellation));
+        Assert.Null(await Store.GetAsync(s.Id, Cancellation));
+        Assert.Empty((await Store.ListAsync(new WebhookSubscriptionQuery("t"), Cancellation)).Items);
+        var again = await Store.CreateAsync(NewSubscription("t", "s", ["order.created"]), Cancellation);
         Assert.Equal(1, again.Version);
     }
 
-    /// <summary>Builds a valid subscription with a fresh id that sorts after the previous one.</summary>
+    /// <summary>
+    /// Rule: a delete with an expected version removes the subscription only at that version; at
+    /// another it throws <see cref="WebhookConcurrencyException"/> (naming both versions) and keeps it.
+    /// </summary>
+    /// <returns>A task.</returns>
+    [Fact]
+    public async Task Delete_ExpectedVersion_DeletesOnlyAtThatVersion()
+    {
+        var s = await Store.CreateAsync(NewSubscription("t", "s", ["order.created"]), Cancellation);
+        var v2 = await Store.UpdateAsync(s with { Description = "v2" }, Cancellation);
+
+        var ex = await Assert.ThrowsAsync<WebhookConcurrencyException>(() => Store.DeleteAsync(s.Id, 1, Cancellation));
+        Assert.Equal((s.Id, 1L, 2L), (ex.SubscriptionId, ex.ExpectedVersion, ex.ActualVersion));
+        Assert.NotNull(await Store.GetAsync(s.Id, Cancellation));
+        Assert.Single(await Store.FindForEventAsync("t", ["order.created"], null, Cancellation));
+
+        Assert.True(await Store.DeleteAsync(s.Id, v2!.Version, Cancellation));
+        Assert.Null(await Store.GetAsync(s.Id, Cancellation));
+    }
+
+    /// <summary>Rule: deleting an id that is not stored returns <see langword="false"/>, with or without an expected version (there is no version to conflict with).</summary>
+    /// <returns>A task.</returns>
+    [Fact]
+    public async Task Delete_Unknown_ReturnsFalse()
+    {
+        var id = WebhookIds.New(WebhookIds.SubscriptionPrefix, T0);
+
+        Assert.False(await Store.DeleteAsync(id, null, Cancellation));
+        Assert.False(await Store.DeleteAsync(id, 1, Cancellation));
+    }
+
+    /// <summary>
+    /// Rule: delete with a version is atomic against updates: when an update and a delete holding the
+    /// same version race, exactly one of them happens (the update returns the new state, or the
+    /// delete returns <see langword="true"/>); the other is refused. Repeated over several rounds.
+    /// </summary>
+    /// <returns>A task.</returns>
+    [Fact]
+    public async Task Delete_ConcurrentWithUpdateAtSameVersion_ExactlyOneWins()
+    {
+        const int Rounds = 6;
+        for (int round = 1; round <= Rounds; round++)
+        {
+            var s = await Store.CreateAsync(NewSubscription("t", "race-" + round, ["order.created"]), Cancellation);
+            var outcomes = await RunConcurrentlyAsync(4, async i =>
+            {
+                try
+                {
+                    return i % 2 == 0
+                        ? await Store.UpdateAsync(s with { Description = "update " + i }, Cancellation).ConfigureAwait(false) is not null
+                        : await Store.DeleteAsync(s.Id, s.Version, Cancellation).ConfigureAwait(false);
+                }
+                catch (WebhookConcurrencyException)
+                {
+                    return false;
+                }
+            });
+
+            int won = outcomes.Count(ok => ok);
+            var stored = await Store.GetAsync(s.Id, Cancellation);
+            Assert.True(won == 1, $"Round {round}: {won} of 4 writers (2 updates, 2 deletes) holding version {s.Version} succeeded; exactly one may. Compare the version and write (or delete) in one atomic step.");
+            bool deleted = outcomes[1] || outcomes[3];
+            Assert.True(deleted ? stored is null : stored?.Version == s.Version + 1, $"Round {round}: the stored state does not match the winner ({(deleted ? "a delete" : "an update")}).");
+        }
+    }
+
+    /// <summary>Builds a valid subscription with a fresh id that sorts after every earlier one.</summary>
     /// <param name="owner">The owner.</param>
     /// <param name="name">The name.</param>
     /// <param name="events">The event names and patterns.</param>
     /// <returns>The subscription (not stored).</returns>
-    protected WebhookSubscription NewSubscription(string? owner, string name, IReadOnlyList<string> events) => new()
+    protected static WebhookSubscription NewSubscription(string? owner, string name, IReadOnlyList<string> events) => new()
     {
-        Id = $"sub_{Interlocked.Increment(ref _ids):D6}{Guid.NewGuid():N}",
+        Id = WebhookIds.New(WebhookIds.SubscriptionPrefix, DateTimeOffset.UtcNow),
         Owner = owner,
         Name = name,
         Url = "https://example.com/hooks/" + name,
         Events = events,
-        Secrets = [new WebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")],
+        Secrets = [new WebhookSecret(Secret1)],
         CreatedAt = T0,
         UpdatedAt = T0,
         Version = 1,
     };
 
-    /// <summary>Asserts two subscriptions hold the same data (collections compared by content).</summary>
+    /// <summary>Builds a subscription with every field set to a value other than its default.</summary>
+    /// <param name="owner">The owner.</param>
+    /// <param name="name">The name.</param>
+    /// <returns>The subscription (not stored), listening to <c>order.created</c> and <c>invoice.*</c>.</returns>
+    protected static WebhookSubscription FullSubscription(string? owner, string name) => NewSubscription(owner, name, ["order.created", "invoice.*"]) with
+    {
+        Description = "Ships orders to the warehouse. Ünïcödé ✓ \"quoted\" 'single' \\ back",
+        Secrets = [new WebhookSecret(Secret1), new WebhookSecret(Secret2, T0.AddHours(24).AddMilliseconds(123))],
+        SignatureScheme = "v1a",
+        Auth = WebhookAuth.Basic("shipper", "p@ss:word"),
+        Headers = new Dictionary<string, string> { ["X-Team"] = "fulfilment", ["X-Region"] = "eu" },
+        Metadata = new Dictionary<string, string> { ["plan"] = "gold", ["empty"] = "" },
+        Filter = new Dictionary<string, IReadOnlyList<string>> { ["severity"] = ["error", "critical"], ["version"] = ["v1"] },
+        Active = false,
+        DisabledReason = "The receiver answered 410 Gone.",
+        FailingSince = T0.AddMinutes(-90).AddMilliseconds(7),
+        CreatedAt = T0,
+        UpdatedAt = T0.AddMinutes(5),
+    };
+
+    /// <summary>Asserts two subscriptions hold the same data (collections compared by content, in order where order matters).</summary>
     /// <param name="expected">The expected state.</param>
     /// <param name="actual">The state read back.</param>
     protected static void AssertSame(WebhookSubscription expected, WebhookSubscription? actual)
@@ -470,6 +717,7 @@ public abstract class SubscriptionStoreConformanceTests : StoreConformanceTests<
             actual.Filter.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => f.Key + "=" + string.Join(",", f.Value)));
         Assert.Equal(expected.Active, actual.Active);
         Assert.Equal(expected.DisabledReason, actual.DisabledReason);
+        Assert.Equal(expected.FailingSince, actual.FailingSince);
         Assert.Equal(expected.CreatedAt, actual.CreatedAt);
         Assert.Equal(expected.UpdatedAt, actual.UpdatedAt);
         Assert.Equal(expected.Version, actual.Version);
