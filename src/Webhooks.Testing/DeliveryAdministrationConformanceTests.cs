@@ -51,10 +51,10 @@ public abstract class DeliveryAdministrationConformanceTests : DeliveryStoreConf
     [Fact]
     public async Task Redeliver_PendingOrUnknown_ReturnsFalse()
     {
+        var finished = await AttemptAsync("sub_c", null, Ok(1, T0), Finished(true));
         var held = await EnqueueOneAsync("sub_a");
         var lease = await LeaseOnlyAsync(held.Id);
         var waiting = await EnqueueOneAsync("sub_b");
-        var finished = await AttemptAsync("sub_c", null, Ok(1, T0), Finished(true));
 
         Assert.False(await Administration.RedeliverAsync(held.Id, Cancellation), "A leased (pending) delivery cannot be redelivered.");
         Assert.False(await Administration.RedeliverAsync(waiting.Id, Cancellation), "A waiting (pending) delivery cannot be redelivered.");
