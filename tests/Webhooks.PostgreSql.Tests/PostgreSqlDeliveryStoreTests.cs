@@ -4,17 +4,17 @@ using Webhooks.Abstractions.Delivery;
 using Webhooks.PostgreSql.Delivery;
 using Webhooks.PostgreSql.Tests.Infrastructure;
 
+using static Webhooks.PostgreSql.Tests.Infrastructure.StoreData;
+
 namespace Webhooks.PostgreSql.Tests;
 
 /// <summary>
 /// What only the PostgreSQL delivery store can get wrong: the database's clock, text columns that
-/// refuse NUL, retention racing a redelivery, and writes through the app's transaction on a small pool.
+/// refuse NUL, idempotency on the engine's clock, and writes through the app's transaction on a small pool.
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class PostgreSqlDeliveryStoreTests(PostgresCluster cluster)
 {
-    private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
-
     /// <summary>
     /// Defect 1: a receiver that answers with a NUL byte made the attempt unrecordable (<c>text</c>
     /// refuses 0x00), so the delivery was sent again every lease period, forever. The store writes
@@ -148,8 +148,8 @@ public sealed class PostgreSqlDeliveryStoreTests(PostgresCluster cluster)
     public async Task Lease_Batch_GivesEachDeliveryItsOwnLeaseId()
     {
         await using var stores = await PgStores.CreateAsync(await cluster.CreateDatabaseAsync("store"), "lease_ids");
-        var message = Message("msg_b");
-        await stores.Deliveries.EnqueueAsync(message, [Delivery(message, "dlv_b1", "sub_1"), Delivery(message, "dlv_b2", "sub_2"), Delivery(message, "dlv_b3", "sub_3")], null, default);
+        var message = NewMessage("msg_b");
+        await stores.Deliveries.EnqueueAsync(message, [NewDelivery(message, "dlv_b1", "sub_1"), NewDelivery(message, "dlv_b2", "sub_2"), NewDelivery(message, "dlv_b3", "sub_3")], null, default);
 
         var leases = await stores.Deliveries.LeaseAsync(10, Hour, default);
 
@@ -157,131 +157,6 @@ public sealed class PostgreSqlDeliveryStoreTests(PostgresCluster cluster)
         leases.Select(l => l.LeaseId).Distinct().Should().HaveCount(3);
         leases.Should().OnlyContain(l => l.Message.Payload.Length == 2, "each lease carries its message's payload");
         leases.Should().OnlyContain(l => l.Message.CreatedAt == message.CreatedAt && l.Delivery.Owner == "tenant");
-    }
-
-    /// <summary>
-    /// Defect 6: retention could delete a delivery that a concurrent redeliver had just made pending
-    /// (after the API answered 202). Here the redeliver holds its row, uncommitted, while retention
-    /// runs: retention skips the row instead of waiting and then deleting it, and the delivery stays pending.
-    /// </summary>
-    [Fact]
-    public async Task Purge_WhileARedeliverHoldsTheDelivery_NeverDeletesIt()
-    {
-        await using var stores = await PgStores.CreateAsync(await cluster.CreateDatabaseAsync("store"), "purge_race");
-        var store = stores.Deliveries;
-        var old = DateTimeOffset.UtcNow.AddDays(-40);
-        await FinishAsync(store, "msg_old", "dlv_old", old, WebhookDeliveryStatus.Succeeded);
-
-        await using var connection = new NpgsqlConnection(stores.ConnectionString);
-        await connection.OpenAsync();
-        await using var redeliver = await connection.BeginTransactionAsync();
-        await using (var update = new NpgsqlCommand(stores.Database.Sql("UPDATE {s}.deliveries SET status = 0, next_attempt_at = now() WHERE id = 'dlv_old' AND status <> 0"), connection, redeliver))
-        {
-            (await update.ExecuteNonQueryAsync()).Should().Be(1);
-        }
-
-        var purge = store.PurgeAsync(DateTimeOffset.UtcNow, 100, default);
-        var finished = await Task.WhenAny(purge, Task.Delay(TimeSpan.FromSeconds(3)));
-        await redeliver.CommitAsync();
-        var removed = await purge.WaitAsync(TimeSpan.FromSeconds(30));
-
-        finished.Should().BeSameAs(purge, "retention skips a row another transaction holds instead of waiting for it");
-        removed.Should().Be(0);
-        var kept = await store.GetAsync("dlv_old", default);
-        kept.Should().NotBeNull("the redelivered delivery must survive");
-        kept!.Delivery.Status.Should().Be(WebhookDeliveryStatus.Pending);
-        kept.Attempts.Should().ContainSingle("its history stays with it");
-        Assert.Single(await store.LeaseAsync(10, Hour, default)).Message.Id.Should().Be("msg_old", "its message is still there to send");
-    }
-
-    /// <summary>Defect 6 under load: of redeliveries racing retention, every one that reported success leaves a pending delivery behind.</summary>
-    [Fact]
-    public async Task Purge_RacingRedeliveries_EveryAcceptedRedeliveryKeepsItsDelivery()
-    {
-        const int count = 60;
-        await using var stores = await PgStores.CreateAsync(await cluster.CreateDatabaseAsync("store"), "purge_race_load");
-        var store = stores.Deliveries;
-        var old = DateTimeOffset.UtcNow.AddDays(-40);
-        var ids = Enumerable.Range(0, count).Select(i => $"dlv_{i:D3}").ToArray();
-        for (int i = 0; i < count; i++)
-        {
-            await FinishAsync(store, $"msg_{i:D3}", ids[i], old, WebhookDeliveryStatus.Failed);
-        }
-
-        var redeliveries = ids.Select(id => Task.Run(() => store.RedeliverAsync(id, default))).ToArray();
-        var purges = Enumerable.Range(0, 4).Select(_ => Task.Run(() => store.PurgeAsync(DateTimeOffset.UtcNow, 5, default))).ToArray();
-        var accepted = await Task.WhenAll(redeliveries).WaitAsync(TimeSpan.FromSeconds(60));
-        var removed = (await Task.WhenAll(purges).WaitAsync(TimeSpan.FromSeconds(60))).Sum();
-
-        for (int i = 0; i < count; i++)
-        {
-            var details = await store.GetAsync(ids[i], default);
-            if (accepted[i])
-            {
-                details.Should().NotBeNull($"{ids[i]} was redelivered (202) and must not be purged");
-                details!.Delivery.Status.Should().Be(WebhookDeliveryStatus.Pending);
-            }
-            else
-            {
-                details.Should().BeNull($"{ids[i]} was refused only because retention had removed it");
-            }
-        }
-
-        removed.Should().Be(accepted.Count(a => !a));
-    }
-
-    /// <summary>
-    /// Retention removes finished deliveries created before the cutoff with their attempts; a message
-    /// goes once none of its deliveries is left and its idempotency window has ended, not before.
-    /// </summary>
-    [Fact]
-    public async Task Purge_RemovesFinishedDeliveriesAndMessagesWhoseKeysEnded_InBatches()
-    {
-        await using var stores = await PgStores.CreateAsync(await cluster.CreateDatabaseAsync("store"), "purge");
-        var store = stores.Deliveries;
-        var now = DateTimeOffset.UtcNow;
-        var old = now.AddDays(-40);
-        for (int i = 0; i < 3; i++)
-        {
-            await FinishAsync(store, $"msg_done{i}", $"dlv_done{i}", old, WebhookDeliveryStatus.Succeeded);
-        }
-
-        // One delivery still retrying (its sibling finished), one keyed message with no deliveries, one whose key outlives the cutoff.
-        var mixed = Message("msg_mixed", old);
-        await store.EnqueueAsync(mixed, [Delivery(mixed, "dlv_mixed_done", "sub_1"), Delivery(mixed, "dlv_mixed_retry", "sub_2")], null, default);
-        var leases = await store.LeaseAsync(10, Hour, default);
-        await store.CompleteAttemptAsync(leases.Single(l => l.Delivery.Id == "dlv_mixed_done"), Attempt(1), new(WebhookDeliveryStatus.Succeeded), default);
-        await store.CompleteAttemptAsync(leases.Single(l => l.Delivery.Id == "dlv_mixed_retry"), Attempt(1, failed: true), new(WebhookDeliveryStatus.Pending, Hour), default);
-        await store.EnqueueAsync(Message("msg_keyed", old) with { IdempotencyKey = "k", IdempotencyExpiresAt = old + Hour }, [], null, default);
-        var liveKey = Message("msg_live_key", old) with { IdempotencyKey = "live", IdempotencyExpiresAt = now.AddDays(1) };
-        await store.EnqueueAsync(liveKey, [Delivery(liveKey, "dlv_live_key", "sub_1")], null, default);
-        var liveLease = (await store.LeaseAsync(10, Hour, default)).Single();
-        await store.CompleteAttemptAsync(liveLease, Attempt(1), new(WebhookDeliveryStatus.Succeeded), default);
-
-        var batches = new List<int>();
-        int removed;
-        do
-        {
-            removed = await store.PurgeAsync(now, 2, default);
-            batches.Add(removed);
-        }
-        while (removed == 2 && batches.Count < 10);
-
-        batches.Sum().Should().Be(5, "three finished messages' deliveries, the mixed message's finished one and the live-keyed one");
-        batches.Should().OnlyContain(b => b <= 2);
-        (await store.GetAsync("dlv_done0", default)).Should().BeNull();
-        (await store.GetAsync("dlv_mixed_retry", default))!.Delivery.Status.Should().Be(WebhookDeliveryStatus.Pending);
-        (await stores.ScalarAsync<long>("SELECT count(*) FROM {s}.attempts")).Should().Be(1, "only the retrying delivery's attempt is left");
-        (await stores.ScalarAsync<string>("SELECT string_agg(id, ',' ORDER BY id) FROM {s}.messages")).Should().Be("msg_live_key,msg_mixed",
-            "the retrying delivery keeps its message; the live key keeps its message though its delivery is gone");
-        (await store.EnqueueAsync(Message("msg_again", now) with { IdempotencyKey = "live", IdempotencyExpiresAt = now.AddDays(2) }, [], null, default))
-            .Should().Be(new WebhookEnqueueResult("msg_live_key", 1, IsDuplicate: true), "the key still holds");
-        (await store.EnqueueAsync(Message("msg_k2", now) with { IdempotencyKey = "k", IdempotencyExpiresAt = now + Hour }, [], null, default))
-            .IsDuplicate.Should().BeFalse("the ended key is gone");
-
-        // Once the live key has ended, a later run removes its message too.
-        (await store.PurgeAsync(now.AddDays(3), 10, default)).Should().Be(0, "no delivery was left to remove");
-        (await stores.ScalarAsync<long>("SELECT count(*) FROM {s}.messages WHERE id = 'msg_live_key'")).Should().Be(0);
     }
 
     /// <summary>The log is read per owner, newest first, with optional subscription, status and event-type filters, a page at a time.</summary>
@@ -292,12 +167,12 @@ public sealed class PostgreSqlDeliveryStoreTests(PostgresCluster cluster)
         var store = stores.Deliveries;
         for (int i = 0; i < 5; i++)
         {
-            var m = Message($"msg_{i}") with { EventType = i % 2 == 0 ? "order.created" : "order.shipped" };
-            await store.EnqueueAsync(m, [Delivery(m, $"dlv_{i}a", "sub_a"), Delivery(m, $"dlv_{i}b", "sub_b")], null, default);
+            var m = NewMessage($"msg_{i}") with { EventType = i % 2 == 0 ? "order.created" : "order.shipped" };
+            await store.EnqueueAsync(m, [NewDelivery(m, $"dlv_{i}a", "sub_a"), NewDelivery(m, $"dlv_{i}b", "sub_b")], null, default);
         }
 
-        var ownerless = Message("msg_x") with { Owner = null };
-        await store.EnqueueAsync(ownerless, [Delivery(ownerless, "dlv_x", "sub_x")], null, default);
+        var ownerless = NewMessage("msg_x") with { Owner = null };
+        await store.EnqueueAsync(ownerless, [NewDelivery(ownerless, "dlv_x", "sub_x")], null, default);
         var lease = (await store.LeaseAsync(1, Hour, default)).Single();
         await store.CompleteAttemptAsync(lease, Attempt(1), new(WebhookDeliveryStatus.Succeeded), default);
 
@@ -324,8 +199,8 @@ public sealed class PostgreSqlDeliveryStoreTests(PostgresCluster cluster)
         await using var stores = await PgStores.CreateAsync(await cluster.CreateDatabaseAsync("store"), "stats");
         var store = stores.Deliveries;
         var t = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
-        var m = Message("msg_s");
-        await store.EnqueueAsync(m, [Delivery(m, "dlv_s1", "sub_1"), Delivery(m, "dlv_s2", "sub_2"), Delivery(m, "dlv_s3", "sub_3")], null, default);
+        var m = NewMessage("msg_s");
+        await store.EnqueueAsync(m, [NewDelivery(m, "dlv_s1", "sub_1"), NewDelivery(m, "dlv_s2", "sub_2"), NewDelivery(m, "dlv_s3", "sub_3")], null, default);
         var leases = (await store.LeaseAsync(10, Hour, default)).ToDictionary(l => l.Delivery.Id);
         await store.CompleteAttemptAsync(leases["dlv_s1"], Attempt(1, at: t.AddSeconds(59)), new(WebhookDeliveryStatus.Pending), default);
         var again = (await store.LeaseAsync(10, Hour, default)).Single(l => l.Delivery.Id == "dlv_s1");
@@ -362,9 +237,9 @@ public sealed class PostgreSqlDeliveryStoreTests(PostgresCluster cluster)
         await using var stores = await PgStores.CreateAsync(single, "one_connection", reset: false);
         await using var connection = await stores.Database.DataSource.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        var m = Message("msg_tx");
+        var m = NewMessage("msg_tx");
 
-        var result = await stores.Deliveries.EnqueueAsync(m, [Delivery(m, "dlv_tx", "sub_1")], new PostgreSqlEnqueueContext(transaction), default)
+        var result = await stores.Deliveries.EnqueueAsync(m, [NewDelivery(m, "dlv_tx", "sub_1")], new PostgreSqlEnqueueContext(transaction), default)
             .WaitAsync(TimeSpan.FromSeconds(20));
         await transaction.CommitAsync();
         await connection.CloseAsync();
@@ -382,10 +257,10 @@ public sealed class PostgreSqlDeliveryStoreTests(PostgresCluster cluster)
         await connection.OpenAsync();
         var transaction = await connection.BeginTransactionAsync();
         await transaction.CommitAsync();
-        var m = Message("msg_ctx");
+        var m = NewMessage("msg_ctx");
 
-        var foreign = () => stores.Deliveries.EnqueueAsync(m, [Delivery(m, "dlv_ctx", "sub_1")], new OtherContext(), default);
-        var finished = () => stores.Deliveries.EnqueueAsync(m, [Delivery(m, "dlv_ctx", "sub_1")], new PostgreSqlEnqueueContext(transaction), default);
+        var foreign = () => stores.Deliveries.EnqueueAsync(m, [NewDelivery(m, "dlv_ctx", "sub_1")], new OtherContext(), default);
+        var finished = () => stores.Deliveries.EnqueueAsync(m, [NewDelivery(m, "dlv_ctx", "sub_1")], new PostgreSqlEnqueueContext(transaction), default);
 
         await foreign.Should().ThrowAsync<WebhookException>().WithMessage("*PostgreSqlEnqueueContext*OtherContext*");
         await finished.Should().ThrowAsync<WebhookException>().WithMessage("*already been committed or rolled back*");
@@ -393,53 +268,4 @@ public sealed class PostgreSqlDeliveryStoreTests(PostgresCluster cluster)
     }
 
     private sealed class OtherContext : WebhookEnqueueContext;
-
-    internal static WebhookMessage Message(string id, DateTimeOffset? createdAt = null)
-    {
-        // PostgreSQL keeps microseconds: whole ones round-trip exactly.
-        var at = createdAt ?? DateTimeOffset.UtcNow;
-        at = at.AddTicks(-(at.Ticks % 10));
-        return new()
-        {
-            Id = id,
-            EventType = "order.created",
-            Owner = "tenant",
-            Timestamp = at,
-            CreatedAt = at,
-            Payload = "{}"u8.ToArray(),
-        };
-    }
-
-    internal static WebhookDelivery Delivery(WebhookMessage message, string id, string subscriptionId) => new()
-    {
-        Id = id,
-        MessageId = message.Id,
-        SubscriptionId = subscriptionId,
-        EventType = message.EventType,
-        Owner = message.Owner,
-        CreatedAt = message.CreatedAt,
-    };
-
-    private static WebhookAttempt Attempt(int number, bool failed = false, DateTimeOffset? at = null) => new()
-    {
-        Number = number,
-        StartedAt = at ?? DateTimeOffset.UtcNow,
-        StatusCode = failed ? 500 : 200,
-        ErrorKind = failed ? WebhookErrorKind.HttpStatus : WebhookErrorKind.None,
-        Error = failed ? "HTTP 500" : null,
-    };
-
-    private static async Task EnqueueAsync(PostgreSqlWebhookDeliveryStore store, string messageId, string deliveryId)
-    {
-        var m = Message(messageId);
-        await store.EnqueueAsync(m, [Delivery(m, deliveryId, "sub_1")], null, default);
-    }
-
-    private static async Task FinishAsync(PostgreSqlWebhookDeliveryStore store, string messageId, string deliveryId, DateTimeOffset createdAt, WebhookDeliveryStatus status)
-    {
-        var m = Message(messageId, createdAt);
-        await store.EnqueueAsync(m, [Delivery(m, deliveryId, "sub_1")], null, default);
-        var lease = (await store.LeaseAsync(100, Hour, default)).Single(l => l.Delivery.Id == deliveryId);
-        (await store.CompleteAttemptAsync(lease, Attempt(1, failed: status != WebhookDeliveryStatus.Succeeded), new(status), default)).Should().BeTrue();
-    }
 }

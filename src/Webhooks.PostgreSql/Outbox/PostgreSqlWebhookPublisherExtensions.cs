@@ -1,5 +1,6 @@
 using Npgsql;
 using Webhooks.Abstractions;
+using Webhooks.Core;
 using Webhooks.Core.Catalog;
 using Webhooks.Core.Publishing;
 
