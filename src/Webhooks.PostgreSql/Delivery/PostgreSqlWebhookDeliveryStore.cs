@@ -229,7 +229,7 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
 
         // With the app's transaction: write through it, so its rollback drops the webhook.
         var transaction = PostgreSqlEnqueueContext.TransactionOf(context);
-        await db.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        await db.EnsureSchemaAsync(cancellationToken, transaction).ConfigureAwait(false);
         NpgsqlConnection? connection = null;
         try
         {

@@ -51,7 +51,13 @@ internal sealed partial class PostgreSqlWebhookDatabase : IAsyncDisposable
     public string Sql(string sql) => sql.Replace("{s}", Schema, StringComparison.Ordinal).Replace("{now}", Clock, StringComparison.Ordinal);
 
     /// <summary>Completes once the schema is at the latest version; a failed attempt is retried on the next call.</summary>
-    public Task EnsureSchemaAsync(CancellationToken cancellationToken)
+    /// <param name="cancellationToken">Stops waiting (a migration already running goes on).</param>
+    /// <param name="appTransaction">
+    /// The app's transaction when the caller runs inside one: the version is read on its connection,
+    /// so a publish in a process whose schema was not yet checked still holds one connection
+    /// (a migration, when one is due, runs on a connection of its own and commits on its own).
+    /// </param>
+    public Task EnsureSchemaAsync(CancellationToken cancellationToken, NpgsqlTransaction? appTransaction = null)
     {
         var ready = Volatile.Read(ref _ready);
         if (ready is { IsCompletedSuccessfully: true })
@@ -63,7 +69,7 @@ internal sealed partial class PostgreSqlWebhookDatabase : IAsyncDisposable
         {
             if (_ready is null || _ready.IsFaulted || _ready.IsCanceled)
             {
-                _ready = MigrateAsync();
+                _ready = MigrateAsync(appTransaction);
             }
 
             ready = _ready;
@@ -92,10 +98,16 @@ internal sealed partial class PostgreSqlWebhookDatabase : IAsyncDisposable
         _ => new WebhookException($"PostgreSQL failed while {doing}: {ex.MessageText} (SQLSTATE {ex.SqlState}).", ex),
     };
 
-    private async Task MigrateAsync()
+    private async Task MigrateAsync(NpgsqlTransaction? appTransaction)
     {
         try
         {
+            if (appTransaction?.Connection is { } appConnection
+                && await CurrentVersionAsync(appConnection, appTransaction).ConfigureAwait(false) >= PostgreSqlMigrations.Latest)
+            {
+                return;
+            }
+
             await using var connection = await DataSource.OpenConnectionAsync().ConfigureAwait(false);
             if (await CurrentVersionAsync(connection, null).ConfigureAwait(false) >= PostgreSqlMigrations.Latest)
             {

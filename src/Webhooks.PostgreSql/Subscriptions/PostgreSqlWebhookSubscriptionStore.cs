@@ -117,7 +117,7 @@ internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDataba
 
         // Inside the app's transaction, read on its connection: a publish then holds one connection, not two.
         var transaction = PostgreSqlEnqueueContext.TransactionOf(context);
-        await db.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        await db.EnsureSchemaAsync(cancellationToken, transaction).ConfigureAwait(false);
         var keys = new string[patterns.Count];
         for (int i = 0; i < keys.Length; i++)
         {
