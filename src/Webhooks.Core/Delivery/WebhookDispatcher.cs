@@ -397,7 +397,7 @@ internal sealed partial class WebhookDispatcher(
         }
 
         endpoint = Uri.TryCreate(url, UriKind.Absolute, out var uri)
-            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{uri.Scheme}://{uri.IdnHost}:{uri.Port}").ToLowerInvariant()
+            ? uri.GetComponents(UriComponents.Scheme | UriComponents.Host | UriComponents.StrongPort, UriFormat.UriEscaped).ToLowerInvariant()
             : url;
         if (_endpointOfUrl.Count > 10_000)
         {

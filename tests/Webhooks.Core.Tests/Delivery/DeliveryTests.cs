@@ -57,7 +57,7 @@ public sealed class DeliveryTests
         var requests = await receiver.WaitForAsync(2);
         requests[0].Header("webhook-id").Should().Be(requests[1].Header("webhook-id"), "a retry is the same message");
         var delivery = await WaitForStatus(host, sub.Subscription.Id, WebhookDeliveryStatus.Succeeded);
-        var details = await host.Subscriptions.GetDeliveryAsync(null, sub.Subscription.Id, delivery.Id);
+        var details = await host.Deliveries.GetDeliveryAsync(null, delivery.Id);
         details!.Attempts.Should().HaveCount(2);
         details.Attempts[0].StatusCode.Should().Be(500);
         details.Attempts[0].ResponseExcerpt.Should().Be("boom");
@@ -78,7 +78,7 @@ public sealed class DeliveryTests
 
         var failed = await WaitForStatus(host, sub.Subscription.Id, WebhookDeliveryStatus.Failed);
         failed.AttemptCount.Should().Be(4, "one attempt plus the three retries of the test schedule");
-        (await host.Subscriptions.RedeliverAsync(null, sub.Subscription.Id, failed.Id)).Should().BeTrue();
+        (await host.Deliveries.RedeliverAsync(null, failed.Id)).Should().NotBeNull();
         var redelivered = await WaitForStatus(host, sub.Subscription.Id, WebhookDeliveryStatus.Succeeded);
         redelivered.AttemptCount.Should().Be(5);
     }
@@ -102,7 +102,7 @@ public sealed class DeliveryTests
         await host.Publisher.PublishAsync("order.created", new { id = 1 });
 
         var delivery = await WaitForStatus(host, sub.Subscription.Id, WebhookDeliveryStatus.Succeeded);
-        var details = await host.Subscriptions.GetDeliveryAsync(null, sub.Subscription.Id, delivery.Id);
+        var details = await host.Deliveries.GetDeliveryAsync(null, delivery.Id);
         details!.Attempts[0].ErrorKind.Should().Be(WebhookErrorKind.Timeout);
         details.Attempts[0].StatusCode.Should().BeNull();
         details.Attempts[0].Error.Should().Contain("AttemptTimeout");
@@ -119,7 +119,7 @@ public sealed class DeliveryTests
         await host.Publisher.PublishAsync("order.created", new { id = 1 });
 
         var failed = await WaitForStatus(host, sub.Subscription.Id, WebhookDeliveryStatus.Failed);
-        var details = await host.Subscriptions.GetDeliveryAsync(null, sub.Subscription.Id, failed.Id);
+        var details = await host.Deliveries.GetDeliveryAsync(null, failed.Id);
         details!.Attempts.Should().HaveCount(4).And.OnlyContain(a => a.ErrorKind == WebhookErrorKind.ConnectionFailed);
         details.Attempts[0].Error.Should().Contain("connect");
     }
@@ -147,7 +147,7 @@ public sealed class DeliveryTests
         await host.Publisher.PublishAsync("order.created", new { id = 1 });
 
         var delivery = await WaitForStatus(host, sub.Subscription.Id, WebhookDeliveryStatus.Succeeded);
-        var details = await host.Subscriptions.GetDeliveryAsync(null, sub.Subscription.Id, delivery.Id);
+        var details = await host.Deliveries.GetDeliveryAsync(null, delivery.Id);
         details!.Attempts[0].ErrorKind.Should().Be(WebhookErrorKind.ConnectionFailed);
         details.Attempts[0].Error.Should().NotBeNullOrEmpty();
         details.Attempts[1].Succeeded.Should().BeTrue();
@@ -252,7 +252,7 @@ public sealed class DeliveryTests
 
         await host.Host.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token);
 
-        var page = await host.Subscriptions.GetDeliveriesAsync(null, sub.Subscription.Id);
+        var page = await host.Deliveries.GetDeliveriesAsync(null, sub.Subscription.Id);
         page!.Items.Should().ContainSingle().Which.Status.Should().Be(WebhookDeliveryStatus.Succeeded);
         host.Host.Dispose();
     }
@@ -271,10 +271,10 @@ public sealed class DeliveryTests
         await host.Host.StopAsync(new CancellationTokenSource(TimeSpan.FromMilliseconds(200)).Token);
 
         var store = host.Services.GetRequiredService<IWebhookDeliveryStore>();
-        var delivery = (await host.Subscriptions.GetDeliveriesAsync(null, sub.Subscription.Id))!.Items.Should().ContainSingle().Subject;
+        var delivery = (await host.Deliveries.GetDeliveriesAsync(null, sub.Subscription.Id))!.Items.Should().ContainSingle().Subject;
         delivery.Status.Should().Be(WebhookDeliveryStatus.Pending);
         delivery.AttemptCount.Should().Be(0, "the cut-short attempt is not counted");
-        var leases = await store.LeaseAsync(10, DateTimeOffset.UtcNow, TimeSpan.FromSeconds(30), default);
+        var leases = await store.LeaseAsync(10, TimeSpan.FromSeconds(30), default);
         leases.Should().ContainSingle("the lease was handed back, so it is due again at once").Which.Delivery.Id.Should().Be(delivery.Id);
         host.Host.Dispose();
     }
@@ -420,7 +420,7 @@ public sealed class DeliveryTests
 
         var delivery = await Eventually.GetAsync(async () =>
         {
-            var page = await store.QueryAsync(new WebhookDeliveryQuery(sub.Subscription.Id), default);
+            var page = await ((IWebhookDeliveryLog)store).QueryAsync(new WebhookDeliveryQuery(null, sub.Subscription.Id), default);
             return page.Items.FirstOrDefault(d => d.Status == WebhookDeliveryStatus.Failed);
         }, "the delivery to fail");
         delivery.LastError.Should().Contain("deleted");
@@ -435,9 +435,9 @@ public sealed class DeliveryTests
         await using var host = await WebhookHost.StartAsync(b => b.AddEventType("order.created"));
         var sub = await Subscribe(host, receiver.Url("/saved"), ["order.created"]);
 
-        var saved = await host.Subscriptions.SendTestAsync(null, sub.Subscription.Id);
-        var unsaved = await host.Subscriptions.SendTestAsync(new WebhookTestTarget { Url = receiver.Url("/unsaved"), Auth = WebhookAuth.Bearer("t") });
-        var unknown = await host.Subscriptions.SendTestAsync("someone-else", sub.Subscription.Id);
+        var saved = await host.TestSender.SendAsync(null, sub.Subscription.Id);
+        var unsaved = await host.TestSender.SendAsync(new WebhookTestTarget { Url = receiver.Url("/unsaved"), Auth = WebhookAuth.Bearer("t") });
+        var unknown = await host.TestSender.SendAsync("someone-else", sub.Subscription.Id);
 
         saved!.StatusCode.Should().Be(202);
         saved.ResponseExcerpt.Should().Be("thanks");
@@ -456,7 +456,7 @@ public sealed class DeliveryTests
     {
         await using var host = await WebhookHost.StartAsync(b => b.AddEventType("order.created"));
 
-        var act = () => host.Subscriptions.SendTestAsync(new WebhookTestTarget { Url = "ftp://example.com/x" });
+        var act = () => host.TestSender.SendAsync(new WebhookTestTarget { Url = "ftp://example.com/x" });
 
         (await act.Should().ThrowAsync<WebhookValidationException>()).Which.Errors.Should().ContainKey("url");
     }
@@ -471,9 +471,9 @@ public sealed class DeliveryTests
 
         await host.Publisher.PublishAsync("order.created", new { id = 1 });
         await host.Publisher.PublishAsync("order.created", new { id = 2 });
-        await Eventually.TrueAsync(async () => (await host.Subscriptions.GetDeliveriesAsync(null, sub.Subscription.Id, WebhookDeliveryStatus.Succeeded))!.Items.Count == 2, "both deliveries");
+        await Eventually.TrueAsync(async () => (await host.Deliveries.GetDeliveriesAsync(null, sub.Subscription.Id, WebhookDeliveryStatus.Succeeded))!.Items.Count == 2, "both deliveries");
 
-        var stats = await host.Subscriptions.GetStatsAsync(null, sub.Subscription.Id, TimeSpan.FromHours(1), TimeSpan.FromMinutes(10));
+        var stats = await host.Deliveries.GetStatsAsync(null, sub.Subscription.Id, TimeSpan.FromHours(1), TimeSpan.FromMinutes(10));
 
         stats!.Should().HaveCountGreaterThanOrEqualTo(6);
         stats.Sum(b => b.Succeeded).Should().Be(2);
@@ -484,7 +484,7 @@ public sealed class DeliveryTests
         => host.Subscriptions.CreateAsync(owner, new WebhookSubscriptionDefinition { Name = "sub-" + Guid.NewGuid().ToString("N")[..8], Url = url, Events = events });
 
     internal static Task<WebhookDelivery> WaitForStatus(WebhookHost host, string subscriptionId, WebhookDeliveryStatus status)
-        => Eventually.GetAsync(async () => (await host.Subscriptions.GetDeliveriesAsync(null, subscriptionId))!.Items.FirstOrDefault(d => d.Status == status), $"a {status} delivery");
+        => Eventually.GetAsync(async () => (await host.Deliveries.GetDeliveriesAsync(null, subscriptionId))!.Items.FirstOrDefault(d => d.Status == status), $"a {status} delivery");
 
     private static int FreePort()
     {
@@ -600,7 +600,7 @@ public sealed class BlockedTargetTests
 
         var failed = await DeliveryTests.WaitForStatus(host, "sub_blocked", WebhookDeliveryStatus.Failed);
         failed.AttemptCount.Should().Be(1, "a target the network policy refuses is not retried");
-        var details = await host.Subscriptions.GetDeliveryAsync(null, "sub_blocked", failed.Id);
+        var details = await host.Deliveries.GetDeliveryAsync(null, failed.Id);
         details!.Attempts.Single().ErrorKind.Should().Be(WebhookErrorKind.Blocked);
     }
 }

@@ -49,12 +49,16 @@ public sealed class EndpointFairnessTests
     }
 
     [Theory]
-    [InlineData("https://example.com/a/b?c", "https://example.com")]
+    [InlineData("https://example.com/a/b?c", "https://example.com:443")]
     [InlineData("http://127.0.0.1:5000/hook", "http://127.0.0.1:5000")]
     [InlineData("https://[::1]:8443?x=1", "https://[::1]:8443")]
-    [InlineData("https://host.example", "https://host.example")]
+    [InlineData("https://host.example", "https://host.example:443")]
+    [InlineData("https://HOST.example:443/x", "https://host.example:443")]
+    [InlineData("https://user:pw@host.example/x", "https://host.example:443")]
     public void EndpointOf_TakesSchemeHostAndPort(string url, string expected)
-        => WebhookDispatcher.EndpointOf(url).Should().Be(expected);
+        => new ServiceCollection().AddLogging().AddWebhooks().Services.BuildServiceProvider()
+            .GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<WebhookDispatcher>().Single()
+            .EndpointOf(url).Should().Be(expected);
 
     private static void InterlockedMax(ref int target, int value)
     {

@@ -32,7 +32,7 @@ public sealed class PayloadFormatTests
         await using var receiver = await TestReceiver.StartAsync();
         await using var host = await WebhookHost.StartAsync(b => b.AddEventType("task.created"), o => o.PayloadFormat = WebhookPayloadFormat.Data);
 
-        var attempt = await host.Subscriptions.SendTestAsync(new WebhookTestTarget { Url = receiver.Url() });
+        var attempt = await host.TestSender.SendAsync(new WebhookTestTarget { Url = receiver.Url() });
 
         attempt.Succeeded.Should().BeTrue();
         using var doc = JsonDocument.Parse((await receiver.WaitForAsync(1))[0].Body);

@@ -58,7 +58,7 @@ public sealed class RetryAndHealthTests
         await receiver.WaitForAsync(1);
         for (int day = 1; day <= 5; day++)
         {
-            await Eventually.TrueAsync(async () => (await host.Subscriptions.GetDeliveriesAsync(null, sub.Subscription.Id))!.Items[0].AttemptCount == day, $"attempt {day} to be recorded");
+            await Eventually.TrueAsync(async () => (await host.Deliveries.GetDeliveriesAsync(null, sub.Subscription.Id))!.Items[0].AttemptCount == day, $"attempt {day} to be recorded");
             (await host.Subscriptions.GetAsync(null, sub.Subscription.Id))!.Active.Should().BeTrue($"after {day - 1} day(s) it is not yet disabled");
             time.Advance(TimeSpan.FromDays(1));
             await receiver.WaitForAsync(day + 1);
@@ -96,7 +96,7 @@ public sealed class RetryAndHealthTests
         await host.Publisher.PublishAsync("order.created", new { id = 2 });
 
         await receiver.WaitForAsync(2);
-        await Eventually.TrueAsync(async () => (await host.Subscriptions.GetDeliveriesAsync(null, sub.Subscription.Id, WebhookDeliveryStatus.Succeeded))!.Items.Count == 2, "both recorded");
+        await Eventually.TrueAsync(async () => (await host.Deliveries.GetDeliveriesAsync(null, sub.Subscription.Id, WebhookDeliveryStatus.Succeeded))!.Items.Count == 2, "both recorded");
     }
 
     private sealed class ThrowingObserver : IWebhookObserver

@@ -65,22 +65,23 @@ public sealed class WebhookOptionsTests
     public void AddWebhooks_CalledTwice_RegistersOnce_AndAppStoreWins()
     {
         var services = new ServiceCollection();
-        services.AddSingleton<Core.Subscriptions.IWebhookSubscriptionStore, FakeOrderStore>();
+        services.AddSingleton<IWebhookSubscriptionStore, FakeOrderStore>();
         services.AddWebhooks();
         services.AddWebhooks();
 
-        services.Count(d => d.ServiceType == typeof(Microsoft.Extensions.Hosting.IHostedService)).Should().Be(1);
-        services.Where(d => d.ServiceType == typeof(Core.Subscriptions.IWebhookSubscriptionStore)).Should().ContainSingle()
+        // The dispatcher and the retention schedule, each once however often AddWebhooks() is called.
+        services.Count(d => d.ServiceType == typeof(Microsoft.Extensions.Hosting.IHostedService)).Should().Be(2);
+        services.Where(d => d.ServiceType == typeof(IWebhookSubscriptionStore)).Should().ContainSingle()
             .Which.ImplementationType.Should().Be<FakeOrderStore>();
     }
 
-    private sealed class FakeOrderStore : Core.Subscriptions.IWebhookSubscriptionStore
+    private sealed class FakeOrderStore : IWebhookSubscriptionStore
     {
-        public Task<Core.Subscriptions.WebhookSubscription> CreateAsync(Core.Subscriptions.WebhookSubscription subscription, CancellationToken cancellationToken) => throw new NotSupportedException();
-        public Task<bool> DeleteAsync(string id, CancellationToken cancellationToken) => throw new NotSupportedException();
-        public Task<IReadOnlyList<Core.Subscriptions.WebhookSubscription>> FindForEventAsync(string? owner, Core.Catalog.WebhookEventType eventType, CancellationToken cancellationToken) => throw new NotSupportedException();
-        public Task<Core.Subscriptions.WebhookSubscription?> GetAsync(string id, CancellationToken cancellationToken) => throw new NotSupportedException();
-        public Task<Core.Subscriptions.WebhookPage<Core.Subscriptions.WebhookSubscription>> ListAsync(Core.Subscriptions.WebhookSubscriptionQuery query, CancellationToken cancellationToken) => throw new NotSupportedException();
-        public Task<Core.Subscriptions.WebhookSubscription?> UpdateAsync(Core.Subscriptions.WebhookSubscription subscription, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<WebhookSubscription> CreateAsync(WebhookSubscription subscription, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<bool> DeleteAsync(string id, long? expectedVersion, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<IReadOnlyList<WebhookSubscription>> FindForEventAsync(string? owner, IReadOnlyList<string> patterns, WebhookEnqueueContext? context, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<WebhookSubscription?> GetAsync(string id, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<WebhookPage<WebhookSubscription>> ListAsync(WebhookSubscriptionQuery query, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<WebhookSubscription?> UpdateAsync(WebhookSubscription subscription, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 }

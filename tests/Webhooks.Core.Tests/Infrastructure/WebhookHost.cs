@@ -20,6 +20,10 @@ public sealed class WebhookHost : IAsyncDisposable
 
     public WebhookSubscriptionManager Subscriptions => Services.GetRequiredService<WebhookSubscriptionManager>();
 
+    public WebhookDeliveryManager Deliveries => Services.GetRequiredService<WebhookDeliveryManager>();
+
+    public WebhookTestSender TestSender => Services.GetRequiredService<WebhookTestSender>();
+
     public static async Task<WebhookHost> StartAsync(
         Action<IWebhooksBuilder> configure,
         Action<WebhookOptions>? options = null,

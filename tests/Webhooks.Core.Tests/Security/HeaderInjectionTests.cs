@@ -93,7 +93,7 @@ public sealed class HeaderInjectionTests : IAsyncLifetime
     [MemberData(nameof(BadHeaders))]
     public async Task SendTest_BadCustomHeader_IsRejectedBeforeSending(string name, string value, string message)
     {
-        var act = () => _host.Subscriptions.SendTestAsync(new WebhookTestTarget { Url = "https://public.example/hook", Headers = new Dictionary<string, string> { [name] = value } });
+        var act = () => _host.TestSender.SendAsync(new WebhookTestTarget { Url = "https://public.example/hook", Headers = new Dictionary<string, string> { [name] = value } });
 
         (await act.Should().ThrowAsync<WebhookValidationException>()).Which.Errors["headers"].Should().Contain(m => m.Contains(message));
     }

@@ -53,8 +53,8 @@ public sealed class OutboundHardeningTests(ITestOutputHelper output)
 
         await host.Publisher.PublishAsync("order.created", new { id = 1 });
 
-        var delivery = await Eventually.GetAsync(async () => (await host.Subscriptions.GetDeliveriesAsync(null, sub))!.Items.FirstOrDefault(d => d.Status != WebhookDeliveryStatus.Pending), "the attempt to finish");
-        var attempt = (await host.Subscriptions.GetDeliveryAsync(null, sub, delivery.Id))!.Attempts.Single();
+        var delivery = await Eventually.GetAsync(async () => (await host.Deliveries.GetDeliveriesAsync(null, sub))!.Items.FirstOrDefault(d => d.Status != WebhookDeliveryStatus.Pending), "the attempt to finish");
+        var attempt = (await host.Deliveries.GetDeliveryAsync(null, delivery.Id))!.Attempts.Single();
         await Task.Delay(200);   // let the receiver notice the hang-up before reading its counter
         var after = GC.GetTotalMemory(forceFullCollection: true);
         var sent = Interlocked.Read(ref written);
@@ -257,7 +257,7 @@ public sealed class OutboundHardeningTests(ITestOutputHelper output)
         error.Limit.Should().Be(2048);
         error.Size.Should().BeGreaterThan(3000);
         error.Message.Should().Contain("MaxPayloadBytes");
-        (await host.Subscriptions.GetDeliveriesAsync(null, sub))!.Items.Should().BeEmpty();
+        (await host.Deliveries.GetDeliveriesAsync(null, sub))!.Items.Should().BeEmpty();
         receiver.Requests.Should().BeEmpty();
     }
 

@@ -43,10 +43,10 @@ public sealed class SecretHandlingTests
         var rotated = await host.Subscriptions.RotateSecretAsync(null, bearer.Subscription.Id);
         var attempts = new List<WebhookAttempt?>
         {
-            await host.Subscriptions.SendTestAsync(null, bearer.Subscription.Id),
-            await host.Subscriptions.SendTestAsync(null, basic.Subscription.Id),
-            await host.Subscriptions.SendTestAsync(new WebhookTestTarget { Url = receiver.Url("/fail"), Secret = Secret, Auth = WebhookAuth.Bearer(BearerToken) }),
-            await host.Subscriptions.SendTestAsync(new WebhookTestTarget { Url = "http://127.0.0.1:1/unreachable", Secret = Secret, Auth = WebhookAuth.ApiKey("X-Api-Key", ApiKey) }),
+            await host.TestSender.SendAsync(null, bearer.Subscription.Id),
+            await host.TestSender.SendAsync(null, basic.Subscription.Id),
+            await host.TestSender.SendAsync(new WebhookTestTarget { Url = receiver.Url("/fail"), Secret = Secret, Auth = WebhookAuth.Bearer(BearerToken) }),
+            await host.TestSender.SendAsync(new WebhookTestTarget { Url = "http://127.0.0.1:1/unreachable", Secret = Secret, Auth = WebhookAuth.ApiKey("X-Api-Key", ApiKey) }),
         };
         foreach (var bad in new Func<Task>[]
         {
@@ -163,13 +163,16 @@ public sealed class SecretHandlingTests
     }
 
     [Fact]
-    public void Protector_ProtectSecrets_LeavesNoPlaintextAndRoundTrips()
+    public async Task Protector_ProtectSecrets_LeavesNoPlaintextAndRoundTrips()
     {
         var protector = new AesGcmProtector(RandomNumberGenerator.GetBytes(32));
         var subscription = Subscription(WebhookAuth.ApiKey("X-Api-Key", ApiKey));
 
-        var stored = protector.ProtectSecrets(subscription);
-        var read = protector.UnprotectSecrets(stored);
+        var inner = new InMemoryWebhookSubscriptionStore();
+        var store = new ProtectedSubscriptionStore(inner, protector);
+        await store.CreateAsync(subscription, default);
+        var stored = (await inner.GetAsync(subscription.Id, default))!;
+        var read = (await store.GetAsync(subscription.Id, default))!;
 
         stored.ToString().Should().NotContain(Secret[6..]);
         var plain = Secret[6..];
@@ -182,13 +185,16 @@ public sealed class SecretHandlingTests
     }
 
     [Fact]
-    public void Protector_UnprotectWithOtherKey_ThrowsWebhookExceptionWithoutTheValue()
+    public async Task Protector_UnprotectWithOtherKey_ThrowsWebhookExceptionWithoutTheValue()
     {
-        var stored = new AesGcmProtector(RandomNumberGenerator.GetBytes(32)).ProtectSecrets(Subscription(WebhookAuth.Bearer(BearerToken)));
+        var inner = new InMemoryWebhookSubscriptionStore();
+        var subscription = Subscription(WebhookAuth.Bearer(BearerToken));
+        await new ProtectedSubscriptionStore(inner, new AesGcmProtector(RandomNumberGenerator.GetBytes(32))).CreateAsync(subscription, default);
+        var stored = (await inner.GetAsync(subscription.Id, default))!;
 
-        var act = () => new AesGcmProtector(RandomNumberGenerator.GetBytes(32)).UnprotectSecrets(stored);
+        var act = () => new ProtectedSubscriptionStore(inner, new AesGcmProtector(RandomNumberGenerator.GetBytes(32))).GetAsync(subscription.Id, default);
 
-        var error = act.Should().Throw<WebhookException>().Which;
+        var error = (await act.Should().ThrowAsync<WebhookException>()).Which;
         error.Message.Should().Contain("sub_protect").And.Contain("could not be unprotected");
         error.ToString().Should().NotContain(stored.Secrets[0].Value).And.NotContain(BearerToken);
     }

@@ -106,7 +106,7 @@ public sealed class SsrfDeliveryTests
         await using var host = await WebhookHost.StartAsync(b => b.AddEventType("order.created"), o => o.Network.AllowLoopback = false, resolver.Register);
         var sub = await host.Subscriptions.CreateAsync(null, new WebhookSubscriptionDefinition { Name = "rebind", Url = "http://rebind.test/hook", Events = ["order.created"] });
 
-        var attempt = await host.Subscriptions.SendTestAsync(null, sub.Subscription.Id);
+        var attempt = await host.TestSender.SendAsync(null, sub.Subscription.Id);
 
         attempt!.ErrorKind.Should().Be(WebhookErrorKind.Blocked);
         attempt.Error.Should().Contain("resolves to a private network address (10.0.0.0/8)");
@@ -222,8 +222,8 @@ public sealed class SsrfDeliveryTests
     internal static async Task<IReadOnlyList<WebhookAttempt>> WaitForFailedAttempts(WebhookHost host, string subscriptionId)
     {
         var failed = await Eventually.GetAsync(
-            async () => (await host.Subscriptions.GetDeliveriesAsync(null, subscriptionId))!.Items.FirstOrDefault(d => d.Status == WebhookDeliveryStatus.Failed),
+            async () => (await host.Deliveries.GetDeliveriesAsync(null, subscriptionId))!.Items.FirstOrDefault(d => d.Status == WebhookDeliveryStatus.Failed),
             "a failed delivery");
-        return (await host.Subscriptions.GetDeliveryAsync(null, subscriptionId, failed.Id))!.Attempts;
+        return (await host.Deliveries.GetDeliveryAsync(null, failed.Id))!.Attempts;
     }
 }

@@ -25,7 +25,7 @@ public sealed class WebhookHttpHandlerCheckTests
     [MemberData(nameof(UnsafeHandlers))]
     public async Task Start_UnsafeDeliveryHandler_FailsSayingWhy(string because, Action<IHttpClientBuilder> configure, string message)
     {
-        var act = () => WebhookHost.StartAsync(b => b.AddEventType("order.created"), services: s => configure(s.AddHttpClient(WebhookSender.HttpClientName)), environment: "Production");
+        var act = () => WebhookHost.StartAsync(b => b.AddEventType("order.created"), services: s => configure(s.AddHttpClient(WebhookHttpHandlerCheck.HttpClientName)), environment: "Production");
 
         (await act.Should().ThrowAsync<InvalidOperationException>(because)).Which.Message.Should().Contain(message);
     }
@@ -35,7 +35,7 @@ public sealed class WebhookHttpHandlerCheckTests
     {
         var act = () => WebhookHost.StartAsync(
             b => b.AddEventType("order.created"),
-            services: s => s.AddHttpClient(WebhookSender.HttpClientName).ConfigurePrimaryHttpMessageHandler((h, _) => ((SocketsHttpHandler)h).SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true),
+            services: s => s.AddHttpClient(WebhookHttpHandlerCheck.HttpClientName).ConfigurePrimaryHttpMessageHandler((h, _) => ((SocketsHttpHandler)h).SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true),
             environment: "Development");
 
         await (await act.Should().NotThrowAsync()).Subject.DisposeAsync();
@@ -47,7 +47,7 @@ public sealed class WebhookHttpHandlerCheckTests
         await using var receiver = await TestReceiver.StartAsync();
         await using var host = await WebhookHost.StartAsync(
             b => b.AddEventType("order.created"),
-            services: s => s.AddHttpClient(WebhookSender.HttpClientName).ConfigurePrimaryHttpMessageHandler((h, _) => ((SocketsHttpHandler)h).PooledConnectionIdleTimeout = TimeSpan.FromSeconds(5)));
+            services: s => s.AddHttpClient(WebhookHttpHandlerCheck.HttpClientName).ConfigurePrimaryHttpMessageHandler((h, _) => ((SocketsHttpHandler)h).PooledConnectionIdleTimeout = TimeSpan.FromSeconds(5)));
         await DeliveryTests.Subscribe(host, receiver.Url(), ["order.created"]);
 
         await host.Publisher.PublishAsync("order.created", new { id = 1 });

@@ -195,7 +195,7 @@ public sealed class WebhookNetworkGuardTests
     {
         await using var host = await StartAsync();
 
-        var act = () => host.Subscriptions.SendTestAsync(new WebhookTestTarget { Url = "http://[::ffff:192.168.0.1]/" });
+        var act = () => host.TestSender.SendAsync(new WebhookTestTarget { Url = "http://[::ffff:192.168.0.1]/" });
 
         (await act.Should().ThrowAsync<WebhookValidationException>()).Which.Errors["url"].Single().Should().Contain("private network");
     }

@@ -65,21 +65,21 @@ public sealed class SigningTests
     [Fact]
     public void StandardSigner_TwoSecrets_SignsWithBothAndEitherVerifies()
     {
-        var oldSecret = Core.Subscriptions.WebhookSecret.Generate();
-        var newSecret = Core.Subscriptions.WebhookSecret.Generate();
+        var oldSecret = WebhookSecret.Generate();
+        var newSecret = WebhookSecret.Generate();
         var headers = Sign(new StandardWebhooksSigner(), [newSecret, oldSecret], "msg_1", 1700000000, "{\"a\":1}");
         var signature = headers.GetValues(WebhookHeaders.Signature).Single();
 
         signature.Split(' ').Should().HaveCount(2).And.OnlyContain(s => s.StartsWith("v1,"));
         new WebhookVerifier(At(1700000000), oldSecret).Verify("msg_1", "1700000000", signature, "{\"a\":1}"u8).IsValid.Should().BeTrue();
         new WebhookVerifier(At(1700000000), newSecret).Verify("msg_1", "1700000000", signature, "{\"a\":1}"u8).IsValid.Should().BeTrue();
-        new WebhookVerifier(At(1700000000), Core.Subscriptions.WebhookSecret.Generate()).Verify("msg_1", "1700000000", signature, "{\"a\":1}"u8).IsValid.Should().BeFalse();
+        new WebhookVerifier(At(1700000000), WebhookSecret.Generate()).Verify("msg_1", "1700000000", signature, "{\"a\":1}"u8).IsValid.Should().BeFalse();
     }
 
     [Fact]
     public void Verifier_TamperedBody_Fails()
     {
-        var secret = Core.Subscriptions.WebhookSecret.Generate();
+        var secret = WebhookSecret.Generate();
         var signature = Sign(new StandardWebhooksSigner(), secret, "msg_1", 1700000000, "{\"amount\":1}").GetValues(WebhookHeaders.Signature).Single();
 
         new WebhookVerifier(At(1700000000), secret).Verify("msg_1", "1700000000", signature, "{\"amount\":9}"u8).IsValid.Should().BeFalse();

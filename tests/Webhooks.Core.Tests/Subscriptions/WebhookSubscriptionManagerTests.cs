@@ -89,7 +89,7 @@ public sealed class WebhookSubscriptionManagerTests : IAsyncLifetime
         WebhookSecret.Validate(created.Secret).Should().BeNull();
         created.Subscription.Version.Should().Be(1);
         var read = await Manager.GetAsync("o", created.Subscription.Id);
-        read!.CurrentSecret.Should().Be("whsec_…" + created.Secret[^4..]);
+        read!.Secrets[0].Value.Should().Be("whsec_…" + created.Secret[^4..]);
         read.Auth.Secret.Should().Be("****");
         read.ToString().Should().NotContain(created.Secret);
         created.Subscription.ToString().Should().NotContain(created.Secret).And.NotContain("correct-horse-battery");
@@ -186,8 +186,8 @@ public sealed class WebhookSubscriptionManagerTests : IAsyncLifetime
         (await Manager.UpdateAsync("bob", id, new WebhookSubscriptionPatch { Name = "x" })).Should().BeNull();
         (await Manager.DeleteAsync("bob", id)).Should().BeFalse();
         (await Manager.RotateSecretAsync("bob", id)).Should().BeNull();
-        (await Manager.GetDeliveriesAsync("bob", id)).Should().BeNull();
-        (await Manager.GetStatsAsync("bob", id, TimeSpan.FromHours(1), TimeSpan.FromMinutes(5))).Should().BeNull();
+        (await _host.Deliveries.GetDeliveriesAsync("bob", id)).Should().BeNull();
+        (await _host.Deliveries.GetStatsAsync("bob", id, TimeSpan.FromHours(1), TimeSpan.FromMinutes(5))).Should().BeNull();
         (await Manager.ListAsync("bob")).Items.Should().BeEmpty();
         (await Manager.GetAsync("alice", id)).Should().NotBeNull();
     }
