@@ -97,7 +97,7 @@ public sealed class PostgreSqlDispatchTests(PostgresCluster cluster, Xunit.Abstr
         var request = (await receiver.WaitForAsync(1))[0];
         new WebhookVerifier(sub.Secret).Verify(request.Header("webhook-id"), request.Header("webhook-timestamp"), request.Header("webhook-signature"), request.Body)
             .IsValid.Should().BeTrue();
-        var deliveries = host.Services.GetRequiredService<WebhookDeliveryManager>();
+        var deliveries = host.Deliveries;
         var delivery = await Eventually.GetAsync(
             async () => (await deliveries.GetDeliveriesAsync("tenant-1", sub.Subscription.Id, WebhookDeliveryStatus.Succeeded))!.Items is [var first, ..] ? first : null,
             "the delivery recorded");

@@ -156,7 +156,7 @@ public sealed class PostgreSqlRetentionTests(PostgresCluster cluster)
         await Eventually.TrueAsync(
             async () => await Pg.ScalarAsync<long>(cs, $"SELECT count(*) FROM {schema}.messages") == 0,
             "the delivered message removed");
-        (await host.Services.GetRequiredService<WebhookDeliveryManager>().GetDeliveriesAsync(null, sub.Subscription.Id))!.Items.Should().BeEmpty();
+        (await host.Deliveries.GetDeliveriesAsync(null, sub.Subscription.Id))!.Items.Should().BeEmpty();
         (await host.Subscriptions.GetAsync(null, sub.Subscription.Id)).Should().NotBeNull("retention never touches subscriptions");
     }
 }

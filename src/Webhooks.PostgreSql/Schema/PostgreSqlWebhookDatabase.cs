@@ -45,7 +45,7 @@ internal sealed partial class PostgreSqlWebhookDatabase : IAsyncDisposable
     /// The store's one clock: due times and lease expiry are judged on the database's clock, never an
     /// instance's. The statement's start, so one statement sees one instant (and the due index stays usable).
     /// </summary>
-    public string Clock { get; init; } = "statement_timestamp()";
+    public const string Clock = "statement_timestamp()";
 
     /// <summary>Replaces <c>{s}</c> with the quoted schema name and <c>{now}</c> with <see cref="Clock"/>.</summary>
     public string Sql(string sql) => sql.Replace("{s}", Schema, StringComparison.Ordinal).Replace("{now}", Clock, StringComparison.Ordinal);
