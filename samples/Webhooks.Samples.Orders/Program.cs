@@ -40,7 +40,8 @@ builder.Services.Configure<WebhookEndpointOptions>(webhooksSection.GetSection("E
 if (builder.Configuration.GetConnectionString("Webhooks") is { Length: > 0 } connectionString)
 {
     webhooks.UsePostgreSql(connectionString);
-    builder.Services.Configure<PostgreSqlWebhookOptions>(webhooksSection.GetSection("PostgreSql")); // Webhooks:PostgreSql:Schema, RetentionPeriod, ...
+    builder.Services.Configure<PostgreSqlWebhookOptions>(webhooksSection.GetSection("PostgreSql")); // Webhooks:PostgreSql:Schema, ListenForNotifications
+    // History is removed after Webhooks:RetentionPeriod (30 days by default), the same setting for every store that supports it.
 }
 
 var app = builder.Build();

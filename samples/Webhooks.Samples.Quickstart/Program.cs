@@ -8,6 +8,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Webhooks.Abstractions.Delivery;
+using Webhooks.Abstractions.Subscriptions;
 using Webhooks.Core.Delivery;
 using Webhooks.Core.Publishing;
 using Webhooks.Core.Signing;
@@ -64,6 +66,7 @@ using var app = builder.Build();
 await app.StartAsync();
 
 var subscriptions = app.Services.GetRequiredService<WebhookSubscriptionManager>();
+var deliveries = app.Services.GetRequiredService<WebhookDeliveryManager>();
 var publisher = app.Services.GetRequiredService<IWebhookPublisher>();
 
 // 3. Your users subscribe: one Standard Webhooks endpoint for orders, one HMAC-hex endpoint with bearer auth.
@@ -106,7 +109,7 @@ async Task<bool> AllRecordedAsync()
 {
     foreach (var sub in new[] { orders.Subscription, billing.Subscription })
     {
-        var page = await subscriptions.GetDeliveriesAsync(null, sub.Id, WebhookDeliveryStatus.Pending);
+        var page = await deliveries.GetDeliveriesAsync(null, sub.Id, WebhookDeliveryStatus.Pending);
         if (page!.Items.Count > 0)
         {
             return false;
@@ -125,7 +128,7 @@ Console.WriteLine();
 Console.WriteLine("Delivery log:");
 foreach (var sub in new[] { orders.Subscription, billing.Subscription })
 {
-    var page = await subscriptions.GetDeliveriesAsync(null, sub.Id);
+    var page = await deliveries.GetDeliveriesAsync(null, sub.Id);
     foreach (var d in page!.Items.Reverse())
     {
         Console.WriteLine($"  {sub.Name,-9} {d.EventType,-14} {d.Status,-9} after {d.AttemptCount} attempt(s), last answer {d.LastStatusCode}");

@@ -13,9 +13,9 @@ public sealed class WebhookEndpointOptions
     /// <value>The default value is 65,536 (64 KiB); 1 KiB to 16 MiB is accepted.</value>
     public int MaxRequestBodySize { get; set; } = 64 * 1024;
 
-    /// <summary>Page size of list endpoints when the caller gives no <c>limit</c> (callers may ask for 1 to 500).</summary>
+    /// <summary>Page size of list endpoints when the caller gives no <c>limit</c> (callers may ask for 1 to <see cref="WebhookPaging.MaxLimit"/>).</summary>
     /// <value>The default value is 50.</value>
-    public int DefaultPageSize { get; set; } = 50;
+    public int DefaultPageSize { get; set; } = WebhookPaging.DefaultLimit;
 
     /// <summary>
     /// The claim the default <see cref="Owners.IWebhookOwnerResolver"/> reads the owner id from; when the

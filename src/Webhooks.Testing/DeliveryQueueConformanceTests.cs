@@ -297,8 +297,6 @@ public abstract class DeliveryQueueConformanceTests : DeliveryStoreConformanceTe
         Assert.True(await Store.ReleaseAsync(leases[middle.Id], step * 2, Cancellation));
         Assert.True(await Store.ReleaseAsync(leases[late.Id], step * 3, Cancellation));
         Assert.True(await Store.ReleaseAsync(leases[future.Id], TimeSpan.FromHours(1), Cancellation));
-        var tooSoon = await LeaseAsync();
-        Assert.True(tooSoon.Count == 0 || Stopwatch.GetElapsedTime(since) >= step - ClockTolerance, "A delivery released with a delay was leased before the delay was over.");
         await WaitPastAsync(since, step * 3);
 
         var two = await Store.LeaseAsync(2, LongLease, Cancellation);

@@ -1,3 +1,4 @@
+using Webhooks.Core.Publishing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Webhooks.Core;
@@ -114,7 +115,7 @@ public sealed class Ed25519WebhookSignerTests
         await using var host = await WebhookHost.StartAsync(b => b.AddEventType("order.created").AddEd25519Signing());
         var secret = WebhookSecret.Generate();
 
-        var attempt = await host.Subscriptions.SendTestAsync(new WebhookTestTarget { Url = receiver.Url(), Secret = secret, SignatureScheme = Ed25519WebhookSignatures.Scheme });
+        var attempt = await host.TestSender.SendAsync(new WebhookTestTarget { Url = receiver.Url(), Secret = secret, SignatureScheme = Ed25519WebhookSignatures.Scheme });
 
         attempt.Succeeded.Should().BeTrue(attempt.Error);
         var r = (await receiver.WaitForAsync(1))[0];

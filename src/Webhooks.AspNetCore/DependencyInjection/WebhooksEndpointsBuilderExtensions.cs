@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Microsoft.AspNetCore.Mvc.ApiExplorer;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Webhooks.AspNetCore;
@@ -34,6 +35,9 @@ public static class WebhooksEndpointsBuilderExtensions
         // TryAdd is used so that an application's own resolver, registered before or after, wins.
         services.TryAddSingleton<IWebhookOwnerResolver, ClaimsWebhookOwnerResolver>();
         services.TryAddSingleton<WebhookEndpointsMarker>();
+
+        // Types the hand-parsed query parameters (limit, active) in ApiExplorer, so OpenAPI documents show them typed.
+        services.TryAddEnumerable(ServiceDescriptor.Transient<IApiDescriptionProvider, WebhookApiDescriptionProvider>());
         services.AddProblemDetails();
         return builder;
     }
@@ -68,9 +72,9 @@ internal sealed class WebhookEndpointOptionsValidator : IValidateOptions<Webhook
             failures.Add($"Webhooks endpoints: MaxRequestBodySize is {options.MaxRequestBodySize}; use 1024 to 16777216 bytes.");
         }
 
-        if (options.DefaultPageSize is < 1 or > 500)
+        if (options.DefaultPageSize is < 1 or > WebhookPaging.MaxLimit)
         {
-            failures.Add($"Webhooks endpoints: DefaultPageSize is {options.DefaultPageSize}; use 1 to 500.");
+            failures.Add($"Webhooks endpoints: DefaultPageSize is {options.DefaultPageSize}; use 1 to {WebhookPaging.MaxLimit}.");
         }
 
         if (string.IsNullOrWhiteSpace(options.OwnerClaimType))

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Webhooks.AspNetCore.Models;
 using Webhooks.Core;
 using Webhooks.Core.Catalog;
-using Webhooks.Core.Delivery;
+using Webhooks.Core.Publishing;
 using Webhooks.Core.Subscriptions;
 
 namespace Webhooks.AspNetCore.Endpoints;
@@ -200,6 +200,7 @@ internal static class WebhookApiMapper
     {
         Id = d.Id,
         MessageId = d.MessageId,
+        SubscriptionId = d.SubscriptionId,
         EventType = d.EventType,
         Status = Camel(d.Status.ToString()),
         AttemptCount = d.AttemptCount,

@@ -17,7 +17,7 @@ internal sealed class WebhookOwnerNotRequiredMetadata
 /// <summary>
 /// Runs around every management endpoint: resolves the caller's owner (403 when there is none)
 /// and turns the core's typed exceptions into ProblemDetails: validation 400, conflict 409,
-/// stale version 412. Handlers stay a thin layer over <see cref="Core.Subscriptions.WebhookSubscriptionManager"/>.
+/// stale version 412. Handlers stay a thin layer over the engine's managers.
 /// </summary>
 internal sealed class WebhookEndpointFilter : IEndpointFilter
 {
@@ -60,11 +60,11 @@ internal sealed class WebhookEndpointFilter : IEndpointFilter
         }
         catch (WebhookConflictException ex)
         {
-            return WebhookProblems.Problem(StatusCodes.Status409Conflict, "Conflict.", ex.Message);
+            return new WebhookConflict("Conflict.", ex.Message);
         }
         catch (WebhookConcurrencyException ex)
         {
-            return WebhookProblems.Problem(StatusCodes.Status412PreconditionFailed, "The subscription has changed.", ex.Message);
+            return new WebhookPreconditionFailed(ex.Message);
         }
     }
 }

@@ -8,11 +8,16 @@ internal static class WebhookProblems
 {
     public const string ValidationTitle = "One or more fields are invalid.";
 
-    public static ProblemHttpResult NotFound(string what) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found.", detail: what);
+    public static WebhookNotFound NotFound(string what) => new(what);
 
-    public static ProblemHttpResult SubscriptionNotFound(string id) =>
+    public static WebhookNotFound SubscriptionNotFound(string id) =>
         NotFound($"No subscription '{id}' exists for this caller.");
+
+    public static WebhookNotFound DeliveryNotFound(string deliveryId) =>
+        NotFound($"No delivery '{deliveryId}' exists for this caller.");
+
+    public static WebhookNotFound DeliveryNotFound(string id, string deliveryId) =>
+        NotFound($"No delivery '{deliveryId}' exists for subscription '{id}'.");
 
     public static ProblemHttpResult Problem(int status, string title, string detail) =>
         TypedResults.Problem(statusCode: status, title: title, detail: detail);

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
-using Webhooks.Core.Delivery;
 
 namespace Webhooks.AspNetCore.Endpoints;
 
@@ -13,40 +12,31 @@ namespace Webhooks.AspNetCore.Endpoints;
 /// </summary>
 internal static class WebhookRequestParsing
 {
-    private const string IdAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     private const string SubscriptionCursorKind = "s1:";
     private const string DeliveryCursorKind = "d1:";
 
-    public const string SubscriptionIdPrefix = "sub_";
-    public const string DeliveryIdPrefix = "dlv_";
-
-    /// <summary>Checks an id has the shape the library gives ids: a prefix and 26 Crockford base32 characters.</summary>
+    /// <summary>
+    /// Checks an id follows the library's id rules (<see cref="WebhookIds.IsValid"/>): the prefix, then
+    /// ASCII letters, digits, <c>_</c> or <c>-</c>. An id minted elsewhere (an import) passes as long as
+    /// it keeps them; a malformed one is a 400 here, not a store lookup.
+    /// </summary>
     public static void RequireId(string? id, string prefix, string field)
     {
-        if (!IsWellFormedId(id, prefix))
+        if (!WebhookIds.IsValid(id, prefix))
         {
-            throw Invalid(field, $"'{WebhookJsonBody.Printable(id)}' is not a valid id; ids look like '{prefix}' followed by 26 letters and digits.");
+            throw Invalid(field, $"'{WebhookJsonBody.Printable(id)}' is not a valid id; ids look like '{prefix}' followed by letters, digits, '_' or '-' (at most {WebhookIds.MaxLength} characters in all).");
         }
     }
 
-    // The same shape as Webhooks.Core's WebhookIds (which is internal): checked here so a
-    // malformed id is a 400, not a store lookup.
-    internal static bool IsWellFormedId(string? id, string prefix)
+    /// <summary>An optional id filter in the query string.</summary>
+    public static string? OptionalId(string? id, string prefix, string field)
     {
-        if (id is null || id.Length != prefix.Length + 26 || !id.StartsWith(prefix, StringComparison.Ordinal))
+        if (id is not null)
         {
-            return false;
+            RequireId(id, prefix, field);
         }
 
-        foreach (var c in id.AsSpan(prefix.Length))
-        {
-            if (!IdAlphabet.Contains(c, StringComparison.Ordinal))
-            {
-                return false;
-            }
-        }
-
-        return true;
+        return id;
     }
 
     public static int Limit(string? value, int defaultLimit)
@@ -56,9 +46,9 @@ internal static class WebhookRequestParsing
             return defaultLimit;
         }
 
-        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) || limit is < 1 or > 500)
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) || limit is < 1 or > WebhookPaging.MaxLimit)
         {
-            throw Invalid("limit", "limit must be a whole number between 1 and 500.");
+            throw Invalid("limit", $"limit must be a whole number between 1 and {WebhookPaging.MaxLimit}.");
         }
 
         return limit;
@@ -71,20 +61,17 @@ internal static class WebhookRequestParsing
         _ => throw Invalid("active", "active must be true or false."),
     };
 
-    public static string? EventFilter(string? value)
-    {
-        if (value is null)
-        {
-            return null;
-        }
+    public static string? EventFilter(string? value) =>
+        value is null || IsEventName(value)
+            ? value
+            : throw Invalid("event", "event must be an event type name or pattern (1 to 256 characters), such as order.created or order.*.");
 
-        if (value.Length is 0 or > 256 || value.Any(char.IsControl))
-        {
-            throw Invalid("event", "event must be an event type name or pattern (1 to 256 characters), such as order.created or order.*.");
-        }
+    public static string? EventType(string? value) =>
+        value is null || IsEventName(value)
+            ? value
+            : throw Invalid("eventType", "eventType must be an event type name (1 to 256 characters), such as order.created.");
 
-        return value;
-    }
+    private static bool IsEventName(string value) => value.Length is > 0 and <= 256 && !value.Any(char.IsControl);
 
     public static WebhookDeliveryStatus? Status(string? value) => value?.ToUpperInvariant() switch
     {

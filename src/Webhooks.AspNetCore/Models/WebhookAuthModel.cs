@@ -8,7 +8,7 @@ namespace Webhooks.AspNetCore.Models;
 /// <c>{"type":"bearer","token"}</c> or <c>{"type":"apiKey","headerName","key"}</c>.
 /// Values are printable ASCII, at most 255 bytes each. Responses mask <c>password</c>, <c>token</c> and <c>key</c> as <c>****</c>.
 /// </summary>
-public sealed record WebhookAuthModel
+public sealed class WebhookAuthModel
 {
     /// <summary><c>none</c>, <c>basic</c>, <c>bearer</c> or <c>apiKey</c>.</summary>
     public string? Type { get; init; }

@@ -18,7 +18,7 @@ public static class WebhookSignatureEndpointConventionBuilderExtensions
     /// <param name="builder">The endpoint, for example the result of <c>MapPost</c>.</param>
     /// <param name="secrets">The accepted <c>whsec_…</c> secrets (two during a rotation).</param>
     /// <returns>The builder.</returns>
-    /// <exception cref="Webhooks.Core.WebhookException">No secret, or one that is not <c>whsec_</c> + base64.</exception>
+    /// <exception cref="WebhookException">No secret, or one that is not <c>whsec_</c> + base64.</exception>
     public static TBuilder RequireWebhookSignature<TBuilder>(this TBuilder builder, params string[] secrets)
         where TBuilder : IEndpointConventionBuilder
     {
@@ -63,7 +63,7 @@ public static class WebhookSignatureEndpointConventionBuilderExtensions
     /// <param name="builder">The endpoint.</param>
     /// <param name="configure">Sets the secrets and the other options.</param>
     /// <returns>The builder.</returns>
-    /// <exception cref="Webhooks.Core.WebhookException">The options are invalid; the message says which and what to use.</exception>
+    /// <exception cref="WebhookException">The options are invalid; the message says which and what to use.</exception>
     public static TBuilder RequireWebhookSignature<TBuilder>(this TBuilder builder, Action<WebhookReceiverOptions> configure)
         where TBuilder : IEndpointConventionBuilder
     {

@@ -24,7 +24,8 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
     private readonly Dictionary<string, SortedSet<string>> _byOwner = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Owner, string Key), (string MessageId, int Count, DateTimeOffset ExpiresAt)> _idempotency = [];
 
-    // Attempt counts per owner, subscription and minute: enough for any whole-minute bucket.
+    // Attempt counts per owner, subscription and minute (enough for any whole-minute bucket), of the
+    // attempts of the deliveries still held: a delivery dropped takes its counts along.
     private readonly Dictionary<string, Dictionary<string, SortedDictionary<long, (int Ok, int Failed)>>> _stats = new(StringComparer.Ordinal);
     private readonly Queue<(string Id, long FinishSeq)> _finished = new();
     private long _seq;
@@ -115,7 +116,7 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
                 entry.LastAttemptAt = attempt.StartedAt;
                 entry.LastStatusCode = attempt.StatusCode;
                 entry.LastError = attempt.Error;
-                CountStats(entry, attempt);
+                CountStats(entry, attempt, +1);
             }
 
             entry.Status = transition.Status;
@@ -282,29 +283,6 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
 
             if (removed < batchSize)
             {
-                // The last batch: also drop counts and keys nothing can read any more.
-                long horizon = cutoff.ToUnixTimeSeconds() / 60;
-                foreach (var minutes in _stats.Values.SelectMany(s => s.Values))
-                {
-                    while (minutes.Count > 0 && minutes.First().Key < horizon)
-                    {
-                        minutes.Remove(minutes.First().Key);
-                    }
-                }
-
-                foreach (var owner in _stats.Keys.ToList())
-                {
-                    foreach (var subscription in _stats[owner].Where(p => p.Value.Count == 0).Select(p => p.Key).ToList())
-                    {
-                        _stats[owner].Remove(subscription);
-                    }
-
-                    if (_stats[owner].Count == 0)
-                    {
-                        _stats.Remove(owner);
-                    }
-                }
-
                 foreach (var k in _idempotency.Where(p => p.Value.ExpiresAt <= cutoff).Select(p => p.Key).ToList())
                 {
                     _idempotency.Remove(k);
@@ -363,8 +341,14 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         }
     }
 
+    /// <summary>Drops a finished delivery; its attempts leave the counts with it, so no count outlives what it counts.</summary>
     private void Remove(Entry e)
     {
+        foreach (var attempt in e.GetAttempts())
+        {
+            CountStats(e, attempt, -1);
+        }
+
         _deliveries.Remove(e.Id);
         Unindex(_bySubscription, e.SubscriptionId, e.Id);
         Unindex(_byOwner, e.Message.Owner ?? "", e.Id);
@@ -375,7 +359,7 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         }
     }
 
-    private void CountStats(Entry entry, WebhookAttempt attempt)
+    private void CountStats(Entry entry, WebhookAttempt attempt, int delta)
     {
         var owner = entry.Message.Owner ?? "";
         if (!_stats.TryGetValue(owner, out var bySubscription))
@@ -390,7 +374,23 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
 
         long minute = attempt.StartedAt.ToUnixTimeSeconds() / 60;
         minutes.TryGetValue(minute, out var c);
-        minutes[minute] = attempt.Succeeded ? (c.Ok + 1, c.Failed) : (c.Ok, c.Failed + 1);
+        c = attempt.Succeeded ? (c.Ok + delta, c.Failed) : (c.Ok, c.Failed + delta);
+        if (c is (<= 0, <= 0))
+        {
+            minutes.Remove(minute);
+            if (minutes.Count == 0)
+            {
+                bySubscription.Remove(entry.SubscriptionId);
+                if (bySubscription.Count == 0)
+                {
+                    _stats.Remove(owner);
+                }
+            }
+
+            return;
+        }
+
+        minutes[minute] = c;
     }
 
     private void PruneIdempotency(DateTimeOffset now)

@@ -349,6 +349,18 @@ internal sealed partial class WebhookDispatcher(
         }
     }
 
+    /// <summary>How many endpoints have attempts in flight now (the map keeps no others).</summary>
+    internal int InFlightEndpointCount
+    {
+        get
+        {
+            lock (_inFlight)
+            {
+                return _inFlight.Count;
+            }
+        }
+    }
+
     private TimeSpan EndpointBusyDelay => TimeSpan.FromTicks(Math.Clamp(options.Value.AttemptTimeout.Ticks / 10, TimeSpan.TicksPerMillisecond * 100, TimeSpan.TicksPerSecond * 2));
 
     private bool TryEnterEndpoint(string endpoint)

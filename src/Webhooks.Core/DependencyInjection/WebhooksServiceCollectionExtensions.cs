@@ -21,6 +21,28 @@ public static class WebhooksServiceCollectionExtensions
     public const string HttpClientName = WebhookHttpHandlerCheck.HttpClientName;
 
     /// <summary>
+    /// Adds webhooks as <see cref="AddWebhooks(IServiceCollection, Action{WebhookOptions}?)"/> does, with
+    /// <see cref="WebhookOptions"/> bound from the <c>Webhooks</c> section of <paramref name="configuration"/>
+    /// (for example <c>"Webhooks": { "AttemptTimeout": "00:00:10", "Network": { "AllowLoopback": true } }</c>
+    /// in appsettings.json, or <c>Webhooks__AttemptTimeout</c> in the environment). Bad values stop
+    /// the host at start with a message naming the setting.
+    /// </summary>
+    /// <param name="services">The application's services.</param>
+    /// <param name="configuration">The app's configuration (its root; the <c>Webhooks</c> section is read).</param>
+    /// <param name="configure">Further changes after binding.</param>
+    /// <returns>A builder to register event types and replace parts.</returns>
+    public static IWebhooksBuilder AddWebhooks(this IServiceCollection services, Microsoft.Extensions.Configuration.IConfiguration configuration, Action<WebhookOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.Configure<WebhookOptions>(configuration.GetSection(ConfigurationSection));
+        return services.AddWebhooks(configure);
+    }
+
+    /// <summary>The configuration section <see cref="AddWebhooks(IServiceCollection, Microsoft.Extensions.Configuration.IConfiguration, Action{WebhookOptions}?)"/> binds.</summary>
+    public const string ConfigurationSection = "Webhooks";
+
+    /// <summary>
     /// Adds the publisher, the subscription manager, the dispatcher (a hosted service) and
     /// in-memory stores. Registrations use TryAdd, so an app's own store, signer or retry policy
     /// wins whatever the order. Options are validated when the host starts. Safe to call several times.

@@ -7,8 +7,6 @@ using Webhooks.AspNetCore.DataProtection;
 using Webhooks.AspNetCore.Receiving;
 using Webhooks.AspNetCore.Tests.Receiving;
 using Webhooks.Core;
-using Webhooks.Core.Catalog;
-using Webhooks.Core.Delivery;
 using Webhooks.Core.Security;
 using Webhooks.Core.Subscriptions;
 using Webhooks.Core.Tests.Infrastructure;
@@ -60,12 +58,15 @@ public sealed class DataProtectionSecretProtectorTests : IDisposable
         var protector = mine.Services.GetRequiredService<IWebhookSecretProtector>();
 
         var direct = () => protector.Unprotect(protectedElsewhere);
-        var viaStore = () => protector.UnprotectSecrets(Subscription("sub_dp1", protectedElsewhere));
+
+        // A stored subscription holding it, read through the engine (which unprotects what the store returns).
+        await mine.Services.GetRequiredService<IWebhookSubscriptionStore>().CreateAsync(Subscription("sub_dp1", protectedElsewhere), default);
+        var viaStore = () => mine.Subscriptions.GetAsync(null, "sub_dp1");
 
         direct.Should().Throw<WebhookException>().Which.Should().Match<WebhookException>(e =>
             e.Message.Contains("key ring", StringComparison.Ordinal) && e.InnerException is CryptographicException
             && !e.Message.Contains(SecretKey, StringComparison.Ordinal) && !e.Message.Contains(protectedElsewhere, StringComparison.Ordinal));
-        var fromStore = viaStore.Should().Throw<WebhookException>().Which;
+        var fromStore = (await viaStore.Should().ThrowAsync<WebhookException>()).Which;
         fromStore.Message.Should().Contain("sub_dp1").And.Contain("key ring").And.NotContain(protectedElsewhere).And.NotContain(SecretKey);
     }
 
@@ -83,7 +84,7 @@ public sealed class DataProtectionSecretProtectorTests : IDisposable
     }
 
     [Fact]
-    public async Task ProtectingStore_SubscriptionLifecycle_NeverHoldsPlainSecretsAndDeliveriesStillVerify()
+    public async Task RegisteredStore_SubscriptionLifecycle_NeverHoldsPlainSecretsAndDeliveriesStillVerify()
     {
         await using var receiver = await SignedReceiverApp.StartAsync((app, r) =>
             app.MapPost("/hooks", (VerifiedWebhook w, HttpRequest request) =>
@@ -92,7 +93,7 @@ public sealed class DataProtectionSecretProtectorTests : IDisposable
                 return Results.NoContent();
             }).RequireWebhookSignature(Secret));
         await using var host = await StartHostAsync(_keys, start: true);
-        var store = host.Services.GetRequiredService<ProtectingStore>();
+        var store = host.Services.GetRequiredService<RecordingStore>();
 
         var created = await host.Subscriptions.CreateAsync(null, new WebhookSubscriptionDefinition
         {
@@ -102,7 +103,7 @@ public sealed class DataProtectionSecretProtectorTests : IDisposable
         await host.Publisher.PublishAsync("order.created", new { id = 7 });
         await Eventually.TrueAsync(async () =>
         {
-            var page = await host.Subscriptions.GetDeliveriesAsync(null, created.Subscription.Id);
+            var page = await host.Deliveries.GetDeliveriesAsync(null, created.Subscription.Id);
             return page!.Items.Any(d => d.Status == WebhookDeliveryStatus.Succeeded);
         }, "a succeeded delivery");
 
@@ -112,7 +113,7 @@ public sealed class DataProtectionSecretProtectorTests : IDisposable
         raw.Auth.Secret.Should().NotBeNull().And.NotContain(BearerToken);
         store.Written.Should().NotBeEmpty().And.OnlyContain(w => !w.Contains(SecretKey) && !w.Contains(BearerToken));
         receiver.Handled.Should().ContainSingle().Which.Should().Be("Bearer " + BearerToken);
-        var read = await store.GetAsync(created.Subscription.Id, default);
+        var read = await EngineView(host).GetAsync(created.Subscription.Id, default);
         read!.Auth.Secret.Should().Be(BearerToken);
         read.Secrets.Select(x => x.Value).Should().Equal(rotated!.Secret, Secret);
     }
@@ -129,50 +130,55 @@ public sealed class DataProtectionSecretProtectorTests : IDisposable
             s.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(keys)).SetApplicationName("webhooks-dp-tests");
             var inner = s.Single(d => d.ServiceType == typeof(IWebhookSubscriptionStore));
             s.Remove(inner);
-            s.AddSingleton(sp => new ProtectingStore(
-                (IWebhookSubscriptionStore)ActivatorUtilities.CreateInstance(sp, inner.ImplementationType!),
-                sp.GetRequiredService<IWebhookSecretProtector>()));
-            s.AddSingleton<IWebhookSubscriptionStore>(sp => sp.GetRequiredService<ProtectingStore>());
+            s.AddSingleton(sp => new RecordingStore((IWebhookSubscriptionStore)ActivatorUtilities.CreateInstance(sp, inner.ImplementationType!)));
+            s.AddSingleton<IWebhookSubscriptionStore>(sp => sp.GetRequiredService<RecordingStore>());
         },
         start: start);
 
-    /// <summary>What a persistent store does with the protector: protect on write, unprotect on read. The inner store plays the database.</summary>
-    internal sealed class ProtectingStore(IWebhookSubscriptionStore inner, IWebhookSecretProtector protector) : IWebhookSubscriptionStore
+    /// <summary>
+    /// The engine's view of the registered store (Webhooks.Core's internal protecting decorator, which
+    /// implements the public store contract): what the dispatcher reads, secrets unprotected.
+    /// </summary>
+    private static IWebhookSubscriptionStore EngineView(WebhookHost host) =>
+        (IWebhookSubscriptionStore)host.Services.GetRequiredService(
+            typeof(WebhookSubscriptionManager).Assembly.GetType("Webhooks.Core.Subscriptions.ProtectedSubscriptionStore", throwOnError: true)!);
+
+    /// <summary>
+    /// The registered store, as a persistent one would be: it gets what the engine hands it (secrets
+    /// already protected) and records every secret value written. The inner store plays the database.
+    /// </summary>
+    internal sealed class RecordingStore(IWebhookSubscriptionStore inner) : IWebhookSubscriptionStore
     {
         public IWebhookSubscriptionStore Inner => inner;
 
-        /// <summary>Every secret value handed to the inner store, as written.</summary>
+        /// <summary>Every secret value handed to the store, as written.</summary>
         public System.Collections.Concurrent.ConcurrentQueue<string> Written { get; } = new();
 
-        public async Task<WebhookSubscription> CreateAsync(WebhookSubscription subscription, CancellationToken cancellationToken) =>
-            protector.UnprotectSecrets(await inner.CreateAsync(Protect(subscription), cancellationToken));
+        public Task<WebhookSubscription> CreateAsync(WebhookSubscription subscription, CancellationToken cancellationToken) =>
+            inner.CreateAsync(Record(subscription), cancellationToken);
 
-        public async Task<WebhookSubscription?> GetAsync(string id, CancellationToken cancellationToken) =>
-            await inner.GetAsync(id, cancellationToken) is { } s ? protector.UnprotectSecrets(s) : null;
+        public Task<WebhookSubscription?> GetAsync(string id, CancellationToken cancellationToken) => inner.GetAsync(id, cancellationToken);
 
-        public async Task<WebhookPage<WebhookSubscription>> ListAsync(WebhookSubscriptionQuery query, CancellationToken cancellationToken)
+        public Task<WebhookPage<WebhookSubscription>> ListAsync(WebhookSubscriptionQuery query, CancellationToken cancellationToken) =>
+            inner.ListAsync(query, cancellationToken);
+
+        public Task<IReadOnlyList<WebhookSubscription>> FindForEventAsync(string? owner, IReadOnlyList<string> patterns, WebhookEnqueueContext? context, CancellationToken cancellationToken) =>
+            inner.FindForEventAsync(owner, patterns, context, cancellationToken);
+
+        public Task<WebhookSubscription?> UpdateAsync(WebhookSubscription subscription, CancellationToken cancellationToken) =>
+            inner.UpdateAsync(Record(subscription), cancellationToken);
+
+        public Task<bool> DeleteAsync(string id, long? expectedVersion, CancellationToken cancellationToken) =>
+            inner.DeleteAsync(id, expectedVersion, cancellationToken);
+
+        private WebhookSubscription Record(WebhookSubscription subscription)
         {
-            var page = await inner.ListAsync(query, cancellationToken);
-            return page with { Items = [.. page.Items.Select(protector.UnprotectSecrets)] };
-        }
-
-        public async Task<IReadOnlyList<WebhookSubscription>> FindForEventAsync(string? owner, WebhookEventType eventType, CancellationToken cancellationToken) =>
-            [.. (await inner.FindForEventAsync(owner, eventType, cancellationToken)).Select(protector.UnprotectSecrets)];
-
-        public async Task<WebhookSubscription?> UpdateAsync(WebhookSubscription subscription, CancellationToken cancellationToken) =>
-            await inner.UpdateAsync(Protect(subscription), cancellationToken) is { } s ? protector.UnprotectSecrets(s) : null;
-
-        public Task<bool> DeleteAsync(string id, CancellationToken cancellationToken) => inner.DeleteAsync(id, cancellationToken);
-
-        private WebhookSubscription Protect(WebhookSubscription subscription)
-        {
-            var stored = protector.ProtectSecrets(subscription);
-            foreach (var value in stored.Secrets.Select(s => s.Value).Append(stored.Auth.Secret ?? ""))
+            foreach (var value in subscription.Secrets.Select(s => s.Value).Append(subscription.Auth.Secret ?? ""))
             {
                 Written.Enqueue(value);
             }
 
-            return stored;
+            return subscription;
         }
     }
 }

@@ -231,4 +231,120 @@ public sealed class DeliveryEndpointsTests(ApiFixture fixture)
         defaults["bucketSeconds"]!.GetValue<long>().Should().Be(3600);
         (defaults["windowEnd"]!.GetValue<DateTimeOffset>() - defaults["windowStart"]!.GetValue<DateTimeOffset>()).Should().Be(TimeSpan.FromHours(24));
     }
+
+    /// <summary>
+    /// One owner with two subscriptions, A (order.created, answers 200) and B (order.updated, answers
+    /// 500; no retries in the fixture), after three publishes: A gets two deliveries that succeed, B one that fails.
+    /// </summary>
+    private async Task<(HttpClient Client, string A, string B, string[] Messages)> TwoSubscriptionsAsync()
+    {
+        var owner = ApiFixture.NewOwner();
+        var client = _host.Client(owner);
+        var tag = Guid.NewGuid().ToString("N");
+        var previous = fixture.Receiver.Responder;
+        fixture.Receiver.Responder = async (ctx, n) =>
+        {
+            if (ctx.Request.Path == "/a-" + tag || ctx.Request.Path == "/b-" + tag)
+            {
+                ctx.Response.StatusCode = ctx.Request.Path == "/a-" + tag ? 200 : 500;
+                await ctx.Response.WriteAsync("answer");
+            }
+            else
+            {
+                await previous(ctx, n);
+            }
+        };
+        var a = (string)(await client.CreateSubscriptionAsync("a", fixture.Receiver.Url("/a-" + tag), "order.created"))["id"]!;
+        var b = (string)(await client.CreateSubscriptionAsync("b", fixture.Receiver.Url("/b-" + tag), "order.updated"))["id"]!;
+        var messages = new List<string>();
+        foreach (var type in new[] { "order.created", "order.updated", "order.created" })
+        {
+            var result = await _host.Publisher.PublishAsync(type, new { type }, new WebhookPublishOptions { Owner = owner });
+            result.DeliveryCount.Should().Be(1);
+            messages.Add(result.MessageId);
+        }
+
+        await Eventually.TrueAsync(async () =>
+        {
+            var page = await (await client.GetAsync("/webhooks/deliveries")).JsonAsync(HttpStatusCode.OK);
+            return page["items"]!.AsArray().Count == 3 && page["items"]!.AsArray().All(d => (string)d!["status"]! != "pending");
+        }, "the three deliveries to finish");
+        return (client, a, b, [.. messages]);
+    }
+
+    [Fact]
+    public async Task OwnerDeliveries_AcrossSubscriptions_NewestFirstPagedAndFiltered()
+    {
+        var (client, a, b, messages) = await TwoSubscriptionsAsync();
+        using var _ = client;
+
+        var all = await (await client.GetAsync("/webhooks/deliveries")).JsonAsync(HttpStatusCode.OK);
+        all["items"]!.AsArray().Select(d => ((string)d!["messageId"]!, (string)d["subscriptionId"]!))
+            .Should().Equal((messages[2], a), (messages[1], b), (messages[0], a));
+        all["items"]![0]!["attempts"].Should().BeNull("lists carry no attempts");
+
+        var first = await (await client.GetAsync("/webhooks/deliveries?limit=2")).JsonAsync(HttpStatusCode.OK);
+        first["items"]!.AsArray().Select(d => (string)d!["messageId"]!).Should().Equal(messages[2], messages[1]);
+        var second = await (await client.GetAsync($"/webhooks/deliveries?limit=2&cursor={Uri.EscapeDataString((string)first["nextCursor"]!)}")).JsonAsync(HttpStatusCode.OK);
+        second["items"]!.AsArray().Select(d => (string)d!["messageId"]!).Should().Equal(messages[0]);
+        second["nextCursor"].Should().BeNull();
+
+        var failed = await (await client.GetAsync("/webhooks/deliveries?status=failed")).JsonAsync(HttpStatusCode.OK);
+        failed["items"]!.AsArray().Select(d => (string)d!["subscriptionId"]!).Should().Equal(b);
+        var created = await (await client.GetAsync("/webhooks/deliveries?eventType=order.created")).JsonAsync(HttpStatusCode.OK);
+        created["items"]!.AsArray().Select(d => (string)d!["messageId"]!).Should().Equal(messages[2], messages[0]);
+        var ofB = await (await client.GetAsync($"/webhooks/deliveries?subscription={b}")).JsonAsync(HttpStatusCode.OK);
+        ofB["items"]!.AsArray().Select(d => (string)d!["messageId"]!).Should().Equal(messages[1]);
+        var none = await (await client.GetAsync($"/webhooks/deliveries?subscription={a}&status=failed")).JsonAsync(HttpStatusCode.OK);
+        none["items"]!.AsArray().Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task OwnerDelivery_Get_ReturnsAttempts_AndOnlyToItsOwner()
+    {
+        var (client, a, b, _) = await TwoSubscriptionsAsync();
+        using var _ = client;
+        var failedId = (string)(await (await client.GetAsync("/webhooks/deliveries?status=failed")).JsonAsync(HttpStatusCode.OK))["items"]![0]!["id"]!;
+
+        var delivery = await (await client.GetAsync($"/webhooks/deliveries/{failedId}")).JsonAsync(HttpStatusCode.OK);
+
+        delivery["subscriptionId"]!.GetValue<string>().Should().Be(b);
+        delivery["attempts"]!.AsArray().Select(x => (int)x!["statusCode"]!).Should().Equal(500);
+
+        // The subscription-scoped routes answer only for the subscription the delivery went to.
+        (await (await client.GetAsync($"/webhooks/{b}/deliveries/{failedId}")).JsonAsync(HttpStatusCode.OK))["id"]!.GetValue<string>().Should().Be(failedId);
+        await (await client.GetAsync($"/webhooks/{a}/deliveries/{failedId}")).ProblemAsync(HttpStatusCode.NotFound);
+        await (await client.PostAsync($"/webhooks/{a}/deliveries/{failedId}/redeliver", null)).ProblemAsync(HttpStatusCode.NotFound);
+
+        using var other = _host.Client(ApiFixture.NewOwner("other"));
+        var theirs = await (await other.GetAsync($"/webhooks/deliveries/{failedId}")).ProblemAsync(HttpStatusCode.NotFound);
+        var unknown = await (await other.GetAsync("/webhooks/deliveries/dlv_01M890Z336Q15K300VKFWQQ6XE")).ProblemAsync(HttpStatusCode.NotFound);
+        theirs["detail"]!.GetValue<string>().Replace(failedId, "ID", StringComparison.Ordinal)
+            .Should().Be(unknown["detail"]!.GetValue<string>().Replace("dlv_01M890Z336Q15K300VKFWQQ6XE", "ID", StringComparison.Ordinal));
+        (await (await other.GetAsync("/webhooks/deliveries")).JsonAsync(HttpStatusCode.OK))["items"]!.AsArray().Should().BeEmpty();
+        await (await other.GetAsync($"/webhooks/deliveries?subscription={a}")).ProblemAsync(HttpStatusCode.NotFound);
+        await (await other.GetAsync($"/webhooks/stats?subscription={a}")).ProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task OwnerStats_CountsEverySubscriptionsAttempts_OrOnesWithSubscription()
+    {
+        var (client, a, b, _) = await TwoSubscriptionsAsync();
+        using var _ = client;
+
+        var all = await (await client.GetAsync("/webhooks/stats?window=2h&bucket=15m")).JsonAsync(HttpStatusCode.OK);
+        var ofA = await (await client.GetAsync($"/webhooks/stats?window=2h&bucket=15m&subscription={a}")).JsonAsync(HttpStatusCode.OK);
+        var ofB = await (await client.GetAsync($"/webhooks/stats?subscription={b}")).JsonAsync(HttpStatusCode.OK);
+
+        (all["succeeded"]!.GetValue<int>(), all["failed"]!.GetValue<int>()).Should().Be((2, 1));
+        all["bucketSeconds"]!.GetValue<long>().Should().Be(900);
+        all["buckets"]!.AsArray().Sum(x => (int)x!["succeeded"]! + (int)x["failed"]!).Should().Be(3);
+        (ofA["succeeded"]!.GetValue<int>(), ofA["failed"]!.GetValue<int>()).Should().Be((2, 0));
+        (ofB["succeeded"]!.GetValue<int>(), ofB["failed"]!.GetValue<int>()).Should().Be((0, 1));
+        ofB["bucketSeconds"]!.GetValue<long>().Should().Be(3600, "the defaults are a 24h window in 1h buckets");
+
+        using var other = _host.Client(ApiFixture.NewOwner("other"));
+        var theirs = await (await other.GetAsync("/webhooks/stats")).JsonAsync(HttpStatusCode.OK);
+        (theirs["succeeded"]!.GetValue<int>(), theirs["failed"]!.GetValue<int>()).Should().Be((0, 0));
+    }
 }

@@ -28,6 +28,9 @@ public sealed class OpenApiTests(ApiFixture fixture)
         { "post", "/webhooks/{id}/deliveries/{deliveryId}/redeliver", "RedeliverWebhookDelivery", null, "202", "WebhookDeliveryResponse", "400 401 403 404 409" },
         { "post", "/webhooks/{id}/recover", "RecoverWebhookDeliveries", "WebhookRecoverRequest", "202", "WebhookRecoverResponse", "400 401 403 404 413 415" },
         { "get", "/webhooks/{id}/stats", "GetWebhookStats", null, "200", "WebhookStatsResponse", "400 401 403 404" },
+        { "get", "/webhooks/deliveries", "ListAllWebhookDeliveries", null, "200", "WebhookDeliveryPage", "400 401 403 404" },
+        { "get", "/webhooks/deliveries/{deliveryId}", "GetWebhookDeliveryById", null, "200", "WebhookDeliveryResponse", "400 401 403 404" },
+        { "get", "/webhooks/stats", "GetAllWebhookStats", null, "200", "WebhookStatsResponse", "400 401 403 404" },
     };
 
     private async Task<JsonNode> DocumentAsync()
@@ -90,5 +93,35 @@ public sealed class OpenApiTests(ApiFixture fixture)
         var limit = document["paths"]!["/webhooks"]!["get"]!["parameters"]!.AsArray().Single(p => (string)p!["name"]! == "limit")!;
         limit["in"]!.GetValue<string>().Should().Be("query");
         limit["description"]!.GetValue<string>().Should().Contain("1 to 500");
+        schemas["WebhookDeliveryResponse"]!["properties"]!.AsObject().Select(p => p.Key)
+            .Should().Contain(["id", "messageId", "subscriptionId", "eventType", "status", "attemptCount"], "the owner-wide log says which subscription each delivery went to");
+    }
+
+    // path, parameter, JSON schema type
+    public static TheoryData<string, string, string> TypedQueryParameters => new()
+    {
+        { "/webhooks", "limit", "integer" },
+        { "/webhooks", "active", "boolean" },
+        { "/webhooks", "cursor", "string" },
+        { "/webhooks/{id}/deliveries", "limit", "integer" },
+        { "/webhooks/deliveries", "limit", "integer" },
+        { "/webhooks/deliveries", "status", "string" },
+        { "/webhooks/deliveries", "eventType", "string" },
+        { "/webhooks/deliveries", "subscription", "string" },
+        { "/webhooks/stats", "window", "string" },
+    };
+
+    [Theory]
+    [MemberData(nameof(TypedQueryParameters))]
+    public async Task Document_QueryParameters_AreTypedAndDescribed(string path, string name, string type)
+    {
+        var document = await DocumentAsync();
+
+        var parameter = document["paths"]![path]!["get"]!["parameters"]!.AsArray().Single(p => (string)p!["name"]! == name)!;
+
+        parameter["in"]!.GetValue<string>().Should().Be("query");
+        parameter["required"]?.GetValue<bool>().Should().BeFalse();
+        parameter["schema"]!["type"]!.ToJsonString().Should().Contain('"' + type + '"');
+        parameter["description"]!.GetValue<string>().Should().NotBeNullOrWhiteSpace();
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Webhooks.AspNetCore.Tests.Infrastructure;
 using Webhooks.Core.Publishing;
 using Webhooks.Core.Signing;
@@ -336,5 +337,47 @@ public sealed class SubscriptionEndpointsTests(ApiFixture fixture)
         result["statusCode"].Should().BeNull();
         result["errorKind"]!.GetValue<string>().Should().Be("connectionFailed");
         result["error"]!.GetValue<string>().Should().NotBeNullOrEmpty();
+    }
+
+    [Fact]
+    public async Task ImportedId_NotMintedByTheLibrary_WorksOnEveryRoute()
+    {
+        // An id brought by an import keeps the id rules (prefix, ASCII letters, digits, '_' and '-',
+        // at most 64 characters) without the library's 26-character shape.
+        var owner = ApiFixture.NewOwner();
+        using var client = _host.Client(owner);
+        const string id = "sub_legacy-import_42";
+        var now = DateTimeOffset.UtcNow;
+        await _host.Services.GetRequiredService<IWebhookSubscriptionStore>().CreateAsync(
+            new WebhookSubscription
+            {
+                Id = id, Owner = owner, Name = "imported", Url = "https://example.com/imported", Events = ["order.*"],
+                Secrets = [new WebhookSecret(WebhookSecret.Generate())], CreatedAt = now, UpdatedAt = now, Version = 1,
+            },
+            default);
+
+        var read = await client.GetAsync($"/webhooks/{id}");
+        (await read.JsonAsync(HttpStatusCode.OK))["name"]!.GetValue<string>().Should().Be("imported");
+        var patched = await client.SendJsonAsync(HttpMethod.Patch, $"/webhooks/{id}", """{"description":"moved over"}""", r => r.Headers.IfMatch.Add(read.Headers.ETag!));
+        (await patched.JsonAsync(HttpStatusCode.OK))["version"]!.GetValue<long>().Should().Be(2);
+        (await (await client.GetAsync("/webhooks?limit=1")).JsonAsync(HttpStatusCode.OK))["items"]![0]!["id"]!.GetValue<string>().Should().Be(id);
+        (await (await client.PostAsync($"/webhooks/{id}/disable", null)).JsonAsync(HttpStatusCode.OK))["active"]!.GetValue<bool>().Should().BeFalse();
+        (await (await client.GetAsync($"/webhooks/{id}/deliveries")).JsonAsync(HttpStatusCode.OK))["items"]!.AsArray().Should().BeEmpty();
+        (await (await client.GetAsync($"/webhooks/deliveries?subscription={id}")).JsonAsync(HttpStatusCode.OK))["items"]!.AsArray().Should().BeEmpty();
+        (await (await client.GetAsync($"/webhooks/{id}/stats")).JsonAsync(HttpStatusCode.OK))["failed"]!.GetValue<int>().Should().Be(0);
+        (await client.PostAsync($"/webhooks/{id}/rotate-secret", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await client.DeleteAsync($"/webhooks/{id}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        await (await client.GetAsync($"/webhooks/{id}")).ProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public void Models_HttpDtos_AreSealedClassesNotRecords()
+    {
+        var models = typeof(Webhooks.AspNetCore.Models.WebhookSubscriptionResponse).Assembly.GetExportedTypes()
+            .Where(t => t.Namespace == "Webhooks.AspNetCore.Models")
+            .ToList();
+
+        models.Should().HaveCountGreaterThan(10).And.OnlyContain(t => t.IsClass && t.IsSealed, "DTOs are not meant to be extended");
+        models.Should().OnlyContain(t => t.GetMethod("<Clone>$") == null, "records' generated equality and cloning is API nobody needs");
     }
 }

@@ -324,11 +324,21 @@ public sealed class ValidationTests(ApiFixture fixture)
         { "/webhooks?active=maybe", "active", "active must be true or false." },
         { "/webhooks?cursor=not-a-cursor!", "cursor", "The cursor is not valid here" },
         { "/webhooks?cursor=" + "c3ViXzAx", "cursor", "The cursor is not valid here" },
-        { "/webhooks/abc", "id", "'abc' is not a valid id; ids look like 'sub_' followed by 26 letters and digits." },
-        { "/webhooks/sub_01abcdefghjkmnpqrstvwxyz01", "id", "is not a valid id" },
+        { "/webhooks/abc", "id", "'abc' is not a valid id; ids look like 'sub_' followed by letters, digits, '_' or '-' (at most 64 characters in all)." },
+        { "/webhooks/sub_01M890Z336Q15K300VKFWQQ6X!", "id", "is not a valid id" },
+        { "/webhooks/sub_" + new string('A', 61), "id", "is not a valid id" },
         { "/webhooks/dlv_01M890Z336Q15K300VKFWQQ6XE", "id", "is not a valid id" },
         { "/webhooks/sub_01M890Z336Q15K300VKFWQQ6XE/deliveries/nope", "deliveryId", "'nope' is not a valid id; ids look like 'dlv_'" },
         { "/webhooks/sub_01M890Z336Q15K300VKFWQQ6XE/deliveries/sub_01M890Z336Q15K300VKFWQQ6XE", "deliveryId", "is not a valid id" },
+        { "/webhooks/deliveries/nope", "deliveryId", "'nope' is not a valid id; ids look like 'dlv_'" },
+        { "/webhooks/deliveries?subscription=dlv_01M890Z336Q15K300VKFWQQ6XE", "subscription", "is not a valid id; ids look like 'sub_'" },
+        { "/webhooks/deliveries?status=done", "status", "status must be pending, succeeded or failed." },
+        { "/webhooks/deliveries?eventType=", "eventType", "eventType must be an event type name" },
+        { "/webhooks/deliveries?limit=0", "limit", "limit must be a whole number between 1 and 500." },
+        { "/webhooks/deliveries?cursor=c3ViXzAx", "cursor", "The cursor is not valid here" },
+        { "/webhooks/stats?subscription=x", "subscription", "is not a valid id" },
+        { "/webhooks/stats?window=soon", "window", "window must be a duration such as 15m, 24h or 7d (or hh:mm:ss)." },
+        { "/webhooks/stats?window=1h&bucket=2h", "bucket", "The bucket must be a whole number of minutes, at least 1 minute, at most the window" },
     };
 
     [Theory]
@@ -348,8 +358,9 @@ public sealed class ValidationTests(ApiFixture fixture)
     [InlineData("stats?window=soon", "window", "window must be a duration such as 15m, 24h or 7d (or hh:mm:ss).")]
     [InlineData("stats?window=40d", "window", "The window must be between 1 minute and 31 days.")]
     [InlineData("stats?bucket=30s", "bucket", "bucket must be a duration such as 15m, 24h or 7d (or hh:mm:ss).")]
-    [InlineData("stats?window=31d&bucket=1m", "bucket", "The bucket must be at least 1 minute, at most the window, and give at most 1000 buckets.")]
-    [InlineData("stats?window=1h&bucket=2h", "bucket", "The bucket must be at least 1 minute, at most the window")]
+    [InlineData("stats?window=31d&bucket=1m", "bucket", "The bucket must be a whole number of minutes, at least 1 minute, at most the window, and give at most 1000 buckets.")]
+    [InlineData("stats?window=1h&bucket=2h", "bucket", "The bucket must be a whole number of minutes, at least 1 minute, at most the window")]
+    [InlineData("stats?window=2h&bucket=00:01:30", "bucket", "The bucket must be a whole number of minutes")]
     public async Task SubscriptionQueries_Bad_Returns400NamingTheParameter(string path, string field, string message)
     {
         using var client = _host.Client(ApiFixture.NewOwner());

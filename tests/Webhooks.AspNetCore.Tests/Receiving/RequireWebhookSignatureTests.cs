@@ -81,7 +81,7 @@ public sealed class RequireWebhookSignatureTests : IAsyncLifetime
 
         var delivery = await Eventually.GetAsync(async () =>
         {
-            var page = await host.Subscriptions.GetDeliveriesAsync(null, created.Subscription.Id);
+            var page = await host.Deliveries.GetDeliveriesAsync(null, created.Subscription.Id);
             return page!.Items.FirstOrDefault(d => d.Status == WebhookDeliveryStatus.Succeeded);
         }, "a succeeded delivery");
         _app.Handled.Should().ContainSingle().Which.Should().Be(delivery.MessageId);

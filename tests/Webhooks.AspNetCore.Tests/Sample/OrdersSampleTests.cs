@@ -101,6 +101,12 @@ public sealed class OrdersSampleTests : IAsyncLifetime
             return page["items"]!.AsArray().Count == 3 ? page : null;
         }, "three succeeded deliveries in alice's log");
         log["items"]!.AsArray().Select(d => (string)d!["eventType"]!).Should().Equal("order.deleted", "order.updated", "order.created");
+
+        // The "View Logs" page and the success/failure widget: every delivery and count of the caller, whatever the subscription.
+        var all = await (await alice.GetAsync("/webhooks/deliveries")).JsonAsync(HttpStatusCode.OK);
+        all["items"]!.AsArray().Select(d => (string)d!["subscriptionId"]!).Should().Equal(Enumerable.Repeat((string)aliceSub["id"]!, 3));
+        var widget = await (await alice.GetAsync("/webhooks/stats?window=1h&bucket=5m")).JsonAsync(HttpStatusCode.OK);
+        (widget["succeeded"]!.GetValue<int>(), widget["failed"]!.GetValue<int>()).Should().Be((3, 0));
     }
 
     [Fact]
@@ -186,8 +192,8 @@ public sealed class OrdersSampleTests : IAsyncLifetime
         var document = await (await anonymous.GetAsync("/openapi/v1.json")).JsonAsync(HttpStatusCode.OK);
 
         var paths = document["paths"]!.AsObject().Select(p => p.Key).ToList();
-        paths.Should().Contain(["/webhooks", "/webhooks/{id}", "/webhooks/event-types", "/webhooks/{id}/deliveries", "/orders", "/orders/{id}"]);
-        paths.Count(p => p.StartsWith("/webhooks", StringComparison.Ordinal)).Should().Be(13);
+        paths.Should().Contain(["/webhooks", "/webhooks/{id}", "/webhooks/event-types", "/webhooks/{id}/deliveries", "/webhooks/deliveries", "/webhooks/stats", "/orders", "/orders/{id}"]);
+        paths.Count(p => p.StartsWith("/webhooks", StringComparison.Ordinal)).Should().Be(16);
     }
 
     [Fact]

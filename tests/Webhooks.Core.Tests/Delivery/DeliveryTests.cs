@@ -498,6 +498,13 @@ public sealed class DeliveryTests
         public List<string> Disabled { get; } = [];
         public List<WebhookDelivery> Failed { get; } = [];
         public List<WebhookDelivery> Recovered { get; } = [];
+        public List<string> NotSent { get; } = [];
+
+        public Task OnDeliveryNotSentAsync(WebhookDelivery delivery, string reason, CancellationToken cancellationToken)
+        {
+            lock (this) { NotSent.Add(reason); }
+            return Task.CompletedTask;
+        }
 
         public Task OnSubscriptionDisabledAsync(WebhookSubscription subscription, string reason, CancellationToken cancellationToken)
         {

@@ -48,6 +48,44 @@ public sealed class WebhookOptionsTests
     }
 
     [Fact]
+    public void AddWebhooks_Configuration_BindsTheWebhooksSection()
+    {
+        var config = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Webhooks:AttemptTimeout"] = "00:00:07",
+                ["Webhooks:RetrySchedule:0"] = "00:00:02",
+                ["Webhooks:Network:AllowLoopback"] = "true",
+                ["Webhooks:RetentionPeriod"] = "7.00:00:00",
+            })
+            .Build();
+        var services = new ServiceCollection();
+        services.AddWebhooks(config, o => o.MaxConcurrentDeliveries = 3);
+        using var provider = services.BuildServiceProvider();
+
+        var o = provider.GetRequiredService<IOptions<WebhookOptions>>().Value;
+
+        o.AttemptTimeout.Should().Be(TimeSpan.FromSeconds(7));
+        o.RetrySchedule.Should().Equal(TimeSpan.FromSeconds(2));
+        o.Network.AllowLoopback.Should().BeTrue();
+        o.RetentionPeriod.Should().Be(TimeSpan.FromDays(7));
+        o.MaxConcurrentDeliveries.Should().Be(3, "the callback runs after binding");
+    }
+
+    [Fact]
+    public void AddWebhooks_ConfigurationWithBadValue_FailsNamingTheSetting()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Webhooks:MaxConcurrentDeliveries"] = "0" }).Build();
+        var services = new ServiceCollection();
+        services.AddWebhooks(config);
+        using var provider = services.BuildServiceProvider();
+
+        var act = () => provider.GetRequiredService<IOptions<WebhookOptions>>().Value;
+
+        act.Should().Throw<OptionsValidationException>().Which.Message.Should().Contain("Webhooks:MaxConcurrentDeliveries is 0");
+    }
+
+    [Fact]
     public void RetrySchedule_BoundFromConfiguration_ReplacesDefault()
     {
         var config = new Microsoft.Extensions.Configuration.ConfigurationBuilder()

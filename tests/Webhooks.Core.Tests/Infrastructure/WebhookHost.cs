@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Webhooks.Core.Delivery;
 using Webhooks.Core.DependencyInjection;
 using Webhooks.Core.Publishing;
 using Webhooks.Core.Subscriptions;

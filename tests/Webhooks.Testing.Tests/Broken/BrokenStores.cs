@@ -116,3 +116,12 @@ internal sealed class RemovesThenAddsOnUpdate(IWebhookSubscriptionStore inner) :
         }
     }
 }
+
+/// <summary>Leases each delivery once and never again (a retry, a release or an expired lease is never due): every wait for one must give up in bounded time.</summary>
+internal sealed class LeasesEachDeliveryOnce(IWebhookDeliveryStore inner) : DelegatingDeliveryStore(inner)
+{
+    private readonly ConcurrentDictionary<string, bool> _seen = new(StringComparer.Ordinal);
+
+    public override async Task<IReadOnlyList<WebhookLease>> LeaseAsync(int maxCount, TimeSpan leaseDuration, CancellationToken cancellationToken) =>
+        [.. (await Inner.LeaseAsync(maxCount, leaseDuration, cancellationToken)).Where(l => _seen.TryAdd(l.Delivery.Id, true))];
+}
