@@ -1,6 +1,4 @@
-using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using Webhooks.Core.Delivery;
 using Webhooks.Core.Tests.Infrastructure;
 using Webhooks.PostgreSql.Tests.Infrastructure;
 using static Webhooks.PostgreSql.Tests.Infrastructure.StoreData;
