@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Webhooks.Core.Delivery;
 using Webhooks.Core.Signing;
 using Webhooks.Core.Tests.Infrastructure;
@@ -96,19 +97,22 @@ public sealed class PostgreSqlDispatchTests(PostgresCluster cluster, Xunit.Abstr
         var request = (await receiver.WaitForAsync(1))[0];
         new WebhookVerifier(sub.Secret).Verify(request.Header("webhook-id"), request.Header("webhook-timestamp"), request.Header("webhook-signature"), request.Body)
             .IsValid.Should().BeTrue();
+        var deliveries = host.Deliveries;
         var delivery = await Eventually.GetAsync(
-            async () => (await host.Subscriptions.GetDeliveriesAsync("tenant-1", sub.Subscription.Id, WebhookDeliveryStatus.Succeeded))!.Items is [var first, ..] ? first : null,
+            async () => (await deliveries.GetDeliveriesAsync("tenant-1", sub.Subscription.Id, WebhookDeliveryStatus.Succeeded))!.Items is [var first, ..] ? first : null,
             "the delivery recorded");
-        var details = await host.Subscriptions.GetDeliveryAsync("tenant-1", sub.Subscription.Id, delivery.Id);
+        var details = await deliveries.GetDeliveryAsync("tenant-1", delivery.Id);
         details!.Attempts.Should().ContainSingle().Which.StatusCode.Should().Be(200);
-        var stats = await host.Subscriptions.GetStatsAsync("tenant-1", sub.Subscription.Id, TimeSpan.FromHours(1), TimeSpan.FromMinutes(5));
+        var stats = await deliveries.GetStatsAsync("tenant-1", sub.Subscription.Id, TimeSpan.FromHours(1), TimeSpan.FromMinutes(5));
         stats!.Sum(s => s.Succeeded).Should().Be(1);
+        (await deliveries.GetStatsAsync("tenant-1", null, TimeSpan.FromHours(1), TimeSpan.FromMinutes(5)))!.Sum(s => s.Succeeded).Should().Be(1, "owner-wide counts include it");
+        (await deliveries.GetDeliveriesAsync("tenant-1"))!.Items.Should().ContainSingle("the owner-wide log holds it").Which.Id.Should().Be(delivery.Id);
 
-        (await host.Subscriptions.RedeliverAsync("tenant-1", sub.Subscription.Id, delivery.Id)).Should().BeTrue();
+        (await deliveries.RedeliverAsync("tenant-1", delivery.Id)).Should().NotBeNull();
         var again = await receiver.WaitForAsync(2);
         again[1].Header("webhook-id").Should().Be(result.MessageId);
         await Eventually.TrueAsync(
-            async () => (await host.Subscriptions.GetDeliveryAsync("tenant-1", sub.Subscription.Id, delivery.Id))!.Attempts.Count == 2,
+            async () => (await deliveries.GetDeliveryAsync("tenant-1", delivery.Id))!.Attempts.Count == 2,
             "the redelivery recorded");
     }
 

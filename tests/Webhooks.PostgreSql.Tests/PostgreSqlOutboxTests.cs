@@ -85,6 +85,52 @@ public sealed class PostgreSqlOutboxTests(PostgresCluster cluster)
         (await Pg.ScalarAsync<long>(cs, $"SELECT count(*) FROM {schema}.deliveries")).Should().Be(1);
     }
 
+    /// <summary>
+    /// Defect 7: a publish holding the app's transaction took a second pooled connection for the
+    /// subscriber lookup; with the app's data source at its pool limit every publish waited for the
+    /// pool and failed. Now the lookup and the enqueue run on the transaction's connection: on a data
+    /// source of one connection, held by the app, transactional publishes succeed and are delivered.
+    /// </summary>
+    [Fact]
+    public async Task PublishInTransaction_AppDataSourceAtItsPoolLimit_HoldsOneConnectionAndSucceeds()
+    {
+        const string schema = "outbox_pool";
+        var cs = await cluster.CreateDatabaseAsync("outbox");
+        await using var receiver = await TestReceiver.StartAsync();
+        await using (var setup = await PgHosts.StartAsync(cs, schema, start: false))
+        {
+            await PgHosts.SubscribeAsync(setup, receiver.Url(), "orders");
+        }
+
+        // The app's data source, shared with the webhooks: one connection, and a pool wait of 2 s before failing.
+        await using var dataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(cs) { MaxPoolSize = 1, Timeout = 2 }.ConnectionString);
+        await using (var publisher = await WebhookHost.StartAsync(b => b.AddEventType("order.created").UsePostgreSql(dataSource, o =>
+        {
+            o.Schema = schema;
+            o.ListenForNotifications = false;
+        }), start: false))
+        {
+            await using var connection = await dataSource.OpenConnectionAsync();
+            var ids = new List<string>();
+            for (int i = 0; i < 5; i++)
+            {
+                await using var transaction = await connection.BeginTransactionAsync();
+                var result = await publisher.Publisher.PublishAsync("order.created", new { id = i }, transaction, new() { IdempotencyKey = $"order-{i}" })
+                    .WaitAsync(TimeSpan.FromSeconds(20));
+                result.DeliveryCount.Should().Be(1);
+                ids.Add(result.MessageId);
+                await transaction.CommitAsync();
+            }
+
+            // The dispatcher runs elsewhere; this one only checks what was committed.
+            await using var check = new NpgsqlCommand($"SELECT count(*) FROM {schema}.deliveries", connection);
+            ((long)(await check.ExecuteScalarAsync())!).Should().Be(5);
+        }
+
+        await using var dispatcher = await PgHosts.StartAsync(cs, schema);
+        await receiver.WaitForAsync(5, TimeSpan.FromSeconds(20));
+    }
+
     [Fact]
     public async Task PublishInTransaction_FinishedTransaction_Throws()
     {

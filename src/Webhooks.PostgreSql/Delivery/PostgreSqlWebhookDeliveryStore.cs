@@ -1,40 +1,42 @@
 using System.Text;
 using Npgsql;
 using NpgsqlTypes;
-using Webhooks.Core.Delivery;
-using Webhooks.Core.Subscriptions;
-using Webhooks.PostgreSql.Outbox;
+using Webhooks.Abstractions;
+using Webhooks.Abstractions.Delivery;
 using Webhooks.PostgreSql.Schema;
 
 namespace Webhooks.PostgreSql.Delivery;
 
 /// <summary>
-/// The delivery queue and attempt log in PostgreSQL, shared by every instance. Each operation is one
-/// statement (one round trip): the fan-out insert of a message and its deliveries, leasing with
-/// <c>FOR UPDATE SKIP LOCKED</c> (so concurrent dispatchers never take the same row) and a lease
-/// expiry (so a crashed instance's deliveries are taken over), and recording an attempt together
-/// with the delivery's move, the stats counter and the subscription's health. Enqueues, redeliveries
-/// and recoveries <c>NOTIFY</c> the schema's channel on commit, which wakes idle dispatchers.
+/// The delivery queue, log, administration, statistics and retention in PostgreSQL, shared by every
+/// instance. Each operation is one statement (one round trip): the fan-out insert of a message and
+/// its deliveries, leasing with <c>FOR UPDATE SKIP LOCKED</c> (so concurrent dispatchers never take
+/// the same row) and a lease expiry (so a crashed instance's deliveries are taken over), recording
+/// an attempt together with the delivery's move. Due times and lease expiry are judged on the
+/// database's clock (<see cref="PostgreSqlWebhookDatabase.Clock"/>), the one clock every instance
+/// shares. Enqueues, redeliveries and recoveries <c>NOTIFY</c> the schema's channel on commit, which
+/// wakes idle dispatchers.
 /// </summary>
-internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase db) : IWebhookDeliveryStore
+internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase db) :
+    IWebhookDeliveryStore, IWebhookDeliveryLog, IWebhookDeliveryAdministration, IWebhookDeliveryStatistics, IWebhookDeliveryRetention
 {
     private const string DeliveryColumns =
         "id, message_id, subscription_id, event_type, status, attempt_count, created_at, " +
-        "CASE WHEN status = 0 THEN coalesce(lease_expires_at, next_attempt_at) END, last_attempt_at, last_status_code, last_error";
+        "CASE WHEN status = 0 THEN coalesce(lease_expires_at, next_attempt_at) END, last_attempt_at, last_status_code, last_error, owner";
 
     // Notifies only when deliveries were inserted; the notification goes out when the transaction commits.
     private const string EnqueueTemplate = """
         WITH k AS (
             {key}
         ), m AS (
-            INSERT INTO {s}.messages (id, event_type, "timestamp", owner, idempotency_key, idempotency_expires_at, payload)
-            SELECT @id, @event_type, @timestamp, @owner, @key, @idempotency_expires_at, @payload
+            INSERT INTO {s}.messages (id, event_type, "timestamp", owner, idempotency_key, idempotency_expires_at, payload, created_at, empty)
+            SELECT @id, @event_type, @timestamp, @owner, @key, @idempotency_expires_at, @payload, @created_at, cardinality(@d_id::text[]) = 0
             WHERE EXISTS (SELECT 1 FROM k)
         ), d AS (
-            INSERT INTO {s}.deliveries (id, message_id, subscription_id, event_type, status, attempt_count, created_at, next_attempt_at)
-            SELECT u.id, @id, u.subscription_id, @event_type, u.status, u.attempt_count, u.created_at, u.due
-            FROM unnest(@d_id::text[], @d_subscription::text[], @d_status::smallint[], @d_attempts::integer[], @d_created::timestamptz[], @d_due::timestamptz[])
-                AS u(id, subscription_id, status, attempt_count, created_at, due)
+            INSERT INTO {s}.deliveries (id, message_id, subscription_id, event_type, owner, status, attempt_count, created_at, next_attempt_at)
+            SELECT u.id, @id, u.subscription_id, @event_type, @owner, u.status, u.attempt_count, u.created_at, {now}
+            FROM unnest(@d_id::text[], @d_subscription::text[], @d_status::smallint[], @d_attempts::integer[], @d_created::timestamptz[])
+                AS u(id, subscription_id, status, attempt_count, created_at)
             WHERE EXISTS (SELECT 1 FROM k)
             RETURNING 1
         ), n AS (
@@ -43,12 +45,13 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         SELECT EXISTS (SELECT 1 FROM k), (SELECT count(*) FROM n)
         """;
 
+    // The earlier key is replaced only once its window has ended before the new message was created (both engine clock).
     private const string ClaimKey = """
         INSERT INTO {s}.idempotency_keys AS k (owner_key, key, message_id, delivery_count, expires_at)
             VALUES (@owner_key, @key, @id, @count, @key_expires_at)
             ON CONFLICT (owner_key, key) DO UPDATE
                 SET message_id = excluded.message_id, delivery_count = excluded.delivery_count, expires_at = excluded.expires_at
-                WHERE k.expires_at <= @timestamp
+                WHERE k.expires_at <= @created_at
             RETURNING 1
         """;
 
@@ -58,68 +61,71 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
 
     private readonly string _earlierKey = db.Sql("SELECT message_id, delivery_count FROM {s}.idempotency_keys WHERE owner_key = @owner_key AND key = @key");
 
+    // Each delivery's lease id is the call's unique prefix plus the delivery id: unique per lease taken.
     // The payload travels once per message, however many of its deliveries are in the batch.
     private readonly string _lease = db.Sql("""
         WITH due AS (
             SELECT id, coalesce(lease_expires_at, next_attempt_at) AS due_at
             FROM {s}.deliveries
-            WHERE status = 0 AND coalesce(lease_expires_at, next_attempt_at) <= @now
+            WHERE status = 0 AND coalesce(lease_expires_at, next_attempt_at) <= {now}
             ORDER BY coalesce(lease_expires_at, next_attempt_at), id
             LIMIT @max
             FOR UPDATE SKIP LOCKED
         ), leased AS (
             UPDATE {s}.deliveries AS d
-            SET lease_id = @lease_id, lease_expires_at = @expires_at
+            SET lease_id = @lease_id || d.id, lease_expires_at = {now} + @duration
             FROM due
             WHERE d.id = due.id
             RETURNING d.id, d.message_id, d.subscription_id, d.event_type, d.attempt_count, d.created_at,
-                      d.last_attempt_at, d.last_status_code, d.last_error, due.due_at
+                      d.last_attempt_at, d.last_status_code, d.last_error, due.due_at, d.owner, d.lease_id, d.lease_expires_at
         )
         SELECT l.id, l.message_id, l.subscription_id, l.event_type, l.attempt_count, l.created_at,
                l.last_attempt_at, l.last_status_code, l.last_error, l.due_at,
                m.event_type, m."timestamp", m.owner, m.idempotency_key, m.idempotency_expires_at,
-               CASE WHEN row_number() OVER (PARTITION BY l.message_id ORDER BY l.id) = 1 THEN m.payload END
+               CASE WHEN row_number() OVER (PARTITION BY l.message_id ORDER BY l.id) = 1 THEN m.payload END,
+               l.owner, l.lease_id, l.lease_expires_at, m.created_at
         FROM leased AS l JOIN {s}.messages AS m ON m.id = l.message_id
         ORDER BY l.due_at, l.id
         """);
 
-    private readonly string _record = db.Sql("""
+    // "Held": pending and carrying this lease id, expired or not. Check and write are one statement.
+    private readonly string _complete = db.Sql("""
         WITH d AS (
             UPDATE {s}.deliveries
             SET status = @status, attempt_count = @number, last_attempt_at = @started_at, last_status_code = @status_code,
-                last_error = @error, next_attempt_at = @next_attempt_at, lease_id = NULL, lease_expires_at = NULL
-            WHERE id = @id AND lease_id = @lease_id
-            RETURNING subscription_id
+                last_error = @error, next_attempt_at = CASE WHEN @status = 0 THEN {now} + @delay END,
+                lease_id = NULL, lease_expires_at = NULL
+            WHERE id = @id AND lease_id = @lease_id AND status = 0
+            RETURNING subscription_id, owner
         ), a AS (
-            INSERT INTO {s}.attempts (delivery_id, number, started_at, duration, status_code, response_excerpt, error_kind, error)
-            SELECT @id, @number, @started_at, @duration, @status_code, @response_excerpt, @error_kind, @error FROM d
-        ), st AS (
-            INSERT INTO {s}.stats AS st (subscription_id, minute, succeeded, failed)
-            SELECT subscription_id, @minute, @ok, @failed FROM d WHERE @counted
-            ON CONFLICT (subscription_id, minute) DO UPDATE SET succeeded = st.succeeded + excluded.succeeded, failed = st.failed + excluded.failed
-        ), failing AS (
-            INSERT INTO {s}.health AS h (subscription_id, failing_since, failures)
-            SELECT subscription_id, @started_at, 1 FROM d WHERE @counted AND NOT @succeeded
-            ON CONFLICT (subscription_id) DO UPDATE SET failures = h.failures + 1
-            RETURNING failing_since, failures
-        ), recovered AS (
-            DELETE FROM {s}.health WHERE @counted AND @succeeded AND subscription_id = (SELECT subscription_id FROM d)
+            INSERT INTO {s}.attempts (delivery_id, subscription_id, owner, number, started_at, duration, status_code, response_excerpt, error_kind, error)
+            SELECT @id, subscription_id, owner, @number, @started_at, @duration, @status_code, @response_excerpt, @error_kind, @error FROM d
+        )
+        SELECT count(*) FROM d
+        """);
+
+    // Nothing was sent: the delivery moves, its attempt count and last-attempt fields stay, the reason is its last error.
+    private readonly string _completeUnsent = db.Sql("""
+        WITH d AS (
+            UPDATE {s}.deliveries
+            SET status = @status, last_error = @error, next_attempt_at = CASE WHEN @status = 0 THEN {now} + @delay END,
+                lease_id = NULL, lease_expires_at = NULL
+            WHERE id = @id AND lease_id = @lease_id AND status = 0
             RETURNING 1
         )
-        SELECT EXISTS (SELECT 1 FROM d),
-               (SELECT failing_since FROM failing), (SELECT failures FROM failing),
-               EXISTS (SELECT 1 FROM recovered),
-               (SELECT failing_since FROM {s}.health WHERE NOT @counted AND subscription_id = (SELECT subscription_id FROM d))
+        SELECT count(*) FROM d
         """);
 
     // Released for now (shutdown): wake the other instances; released for later (busy receiver): polling finds it.
     private readonly string _release = db.Sql("""
         WITH u AS (
-            UPDATE {s}.deliveries SET lease_id = NULL, lease_expires_at = NULL, next_attempt_at = @due
+            UPDATE {s}.deliveries SET lease_id = NULL, lease_expires_at = NULL, next_attempt_at = {now} + @delay
             WHERE id = @id AND lease_id = @lease_id AND status = 0
             RETURNING 1
+        ), n AS (
+            SELECT pg_notify(@channel, '') FROM u WHERE @notify
         )
-        SELECT pg_notify(@channel, '') FROM u WHERE @due <= clock_timestamp()
+        SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n)
         """);
 
     private readonly string _get = db.Sql($"""
@@ -129,7 +135,7 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
 
     private readonly string _redeliver = db.Sql("""
         WITH u AS (
-            UPDATE {s}.deliveries SET status = 0, next_attempt_at = @now, lease_id = NULL, lease_expires_at = NULL
+            UPDATE {s}.deliveries SET status = 0, next_attempt_at = {now}, lease_id = NULL, lease_expires_at = NULL
             WHERE id = @id AND status <> 0
             RETURNING 1
         ), n AS (
@@ -140,7 +146,7 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
 
     private readonly string _requeueFailed = db.Sql("""
         WITH u AS (
-            UPDATE {s}.deliveries SET status = 0, next_attempt_at = @now, lease_id = NULL, lease_expires_at = NULL
+            UPDATE {s}.deliveries SET status = 0, next_attempt_at = {now}, lease_id = NULL, lease_expires_at = NULL
             WHERE subscription_id = @subscription_id AND status = 2 AND created_at >= @since
             RETURNING 1
         ), n AS (
@@ -149,28 +155,88 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         SELECT (SELECT count(*) FROM u)::integer, (SELECT count(*) FROM n)
         """);
 
-    private readonly string _stats = db.Sql("""
-        SELECT minute / @width * @width, sum(succeeded)::integer, sum(failed)::integer
-        FROM {s}.stats
-        WHERE subscription_id = @subscription_id AND minute >= @first AND minute < @end
+    // Attempts without a subscription id are v1's "nothing was sent" rows, which never counted (migration 3).
+    private const string StatsTemplate = """
+        SELECT floor(extract(epoch FROM (started_at - @start)) / @width)::integer,
+               count(*) FILTER (WHERE error_kind = 0)::integer, count(*) FILTER (WHERE error_kind <> 0)::integer
+        FROM {s}.attempts
+        WHERE {who} AND subscription_id IS NOT NULL AND started_at >= @start AND started_at < @end
         GROUP BY 1
+        """;
+
+    private readonly string _statsOwner = db.Sql(StatsTemplate.Replace("{who}", "owner = @owner", StringComparison.Ordinal));
+
+    private readonly string _statsOwnerless = db.Sql(StatsTemplate.Replace("{who}", "owner IS NULL", StringComparison.Ordinal));
+
+    private readonly string _statsSubscription = db.Sql(StatsTemplate.Replace("{who}", "subscription_id = @subscription_id AND owner IS NOT DISTINCT FROM @owner", StringComparison.Ordinal));
+
+    /// <summary>
+    /// One atomic statement. Finished deliveries are locked (skipping rows another purge holds) and
+    /// deleted only while still finished, so a redelivery that commits first keeps its delivery and one
+    /// that comes after finds it gone (and reports so). Attempts go with their delivery (cascade). A
+    /// message left without deliveries goes too once its idempotency window has ended before the
+    /// cutoff; until then it is marked empty, and a later purge removes it through the empty index.
+    /// </summary>
+    private readonly string _purge = db.Sql("""
+        WITH victims AS (
+            SELECT id FROM {s}.deliveries
+            WHERE status <> 0 AND created_at < @cutoff
+            ORDER BY created_at
+            LIMIT @batch
+            FOR UPDATE SKIP LOCKED
+        ), gone AS (
+            DELETE FROM {s}.deliveries AS d USING victims AS v
+            WHERE d.id = v.id AND d.status <> 0
+            RETURNING d.id, d.message_id
+        ), left_empty AS (
+            SELECT DISTINCT g.message_id AS id FROM gone AS g
+            WHERE NOT EXISTS (
+                SELECT 1 FROM {s}.deliveries AS o
+                WHERE o.message_id = g.message_id AND NOT EXISTS (SELECT 1 FROM gone AS x WHERE x.id = o.id))
+        ), dropped AS (
+            DELETE FROM {s}.messages AS m USING left_empty AS e
+            WHERE m.id = e.id AND m.created_at < @cutoff AND (m.idempotency_expires_at IS NULL OR m.idempotency_expires_at < @cutoff)
+            RETURNING 1
+        ), marked AS (
+            UPDATE {s}.messages AS m SET empty = true FROM left_empty AS e
+            WHERE m.id = e.id AND NOT (m.created_at < @cutoff AND (m.idempotency_expires_at IS NULL OR m.idempotency_expires_at < @cutoff))
+            RETURNING 1
+        ), stale AS (
+            DELETE FROM {s}.messages WHERE id IN (
+                SELECT id FROM {s}.messages
+                WHERE empty AND created_at < @cutoff AND (idempotency_expires_at IS NULL OR idempotency_expires_at < @cutoff)
+                ORDER BY created_at
+                LIMIT @batch
+                FOR UPDATE SKIP LOCKED)
+            RETURNING 1
+        ), keys AS (
+            DELETE FROM {s}.idempotency_keys WHERE (owner_key, key) IN (
+                SELECT owner_key, key FROM {s}.idempotency_keys
+                WHERE expires_at < @cutoff
+                ORDER BY expires_at
+                LIMIT @batch
+                FOR UPDATE SKIP LOCKED)
+            RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM gone)::integer, (SELECT count(*) FROM dropped) + (SELECT count(*) FROM stale),
+               (SELECT count(*) FROM marked), (SELECT count(*) FROM keys)
         """);
 
-    public async Task<WebhookEnqueueResult> EnqueueAsync(WebhookMessage message, IReadOnlyList<WebhookDelivery> deliveries, CancellationToken cancellationToken)
+    public async Task<WebhookEnqueueResult> EnqueueAsync(WebhookMessage message, IReadOnlyList<WebhookDelivery> deliveries, WebhookEnqueueContext? context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(deliveries);
-        await db.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
 
-        // Inside PublishAsync(…, transaction): write through the app's transaction, so its rollback drops the webhook.
-        var outbox = PostgreSqlOutboxScope.Take();
+        // With the app's transaction: write through it, so its rollback drops the webhook.
+        var transaction = PostgreSqlEnqueueContext.TransactionOf(context);
+        await db.EnsureSchemaAsync(cancellationToken, transaction).ConfigureAwait(false);
         NpgsqlConnection? connection = null;
         try
         {
             NpgsqlCommand command;
-            if (outbox is not null)
+            if (transaction is not null)
             {
-                command = new NpgsqlCommand(null, outbox.Connection ?? throw PostgreSqlOutboxScope.Completed(), outbox);
+                command = PostgreSqlEnqueueContext.CommandOn(transaction, null);
             }
             else
             {
@@ -204,7 +270,7 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
                 {
                     if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                     {
-                        throw new InvalidOperationException($"Idempotency key '{key}' was neither stored nor found; retry the publish.");
+                        throw new WebhookException($"Idempotency key '{key}' was neither stored nor found; retry the publish.");
                     }
 
                     return new WebhookEnqueueResult(reader.GetString(0), reader.GetInt32(1), IsDuplicate: true);
@@ -215,11 +281,6 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         {
             throw db.Explain(ex, "enqueueing a message");
         }
-        catch (InvalidOperationException ex) when (outbox is not null)
-        {
-            // Npgsql refuses a committed or rolled-back transaction before sending anything.
-            throw PostgreSqlOutboxScope.Completed(ex);
-        }
         finally
         {
             if (connection is not null)
@@ -229,7 +290,7 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         }
     }
 
-    public async Task<IReadOnlyList<WebhookLease>> LeaseAsync(int maxCount, DateTimeOffset now, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<WebhookLease>> LeaseAsync(int maxCount, TimeSpan leaseDuration, CancellationToken cancellationToken)
     {
         if (maxCount <= 0)
         {
@@ -237,28 +298,25 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         }
 
         await db.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-        var leaseId = "lease_" + Guid.NewGuid().ToString("N");
-        var expiresAt = (now + leaseDuration).ToUniversalTime();
         await using var command = db.DataSource.CreateCommand(_lease);
-        command.Parameters.AddWithValue("now", now.ToUniversalTime());
         command.Parameters.AddWithValue("max", maxCount);
-        command.Parameters.AddWithValue("lease_id", leaseId);
-        command.Parameters.AddWithValue("expires_at", expiresAt);
+        command.Parameters.AddWithValue("lease_id", "lease_" + Guid.NewGuid().ToString("N") + "_");
+        command.Parameters.AddWithValue("duration", leaseDuration);
 
-        var rows = new List<(WebhookDelivery Delivery, string MessageId)>();
+        var rows = new List<(WebhookDelivery Delivery, string LeaseId, DateTimeOffset ExpiresAt)>();
         var messages = new Dictionary<string, WebhookMessage>(StringComparer.Ordinal);
         await using (var r = await ExecuteReaderAsync(command, "leasing deliveries", cancellationToken).ConfigureAwait(false))
         {
             while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 var messageId = r.GetString(1);
-                var eventType = r.GetString(3);
                 rows.Add((new WebhookDelivery
                 {
                     Id = r.GetString(0),
                     MessageId = messageId,
                     SubscriptionId = r.GetString(2),
-                    EventType = eventType,
+                    EventType = r.GetString(3),
+                    Owner = r.IsDBNull(16) ? null : r.GetString(16),
                     Status = WebhookDeliveryStatus.Pending,
                     AttemptCount = r.GetInt32(4),
                     CreatedAt = r.GetFieldValue<DateTimeOffset>(5),
@@ -266,7 +324,7 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
                     LastStatusCode = r.IsDBNull(7) ? null : r.GetInt32(7),
                     LastError = r.IsDBNull(8) ? null : r.GetString(8),
                     NextAttemptAt = r.GetFieldValue<DateTimeOffset>(9),
-                }, messageId));
+                }, r.GetString(17), r.GetFieldValue<DateTimeOffset>(18)));
                 if (!r.IsDBNull(15))
                 {
                     messages[messageId] = new WebhookMessage
@@ -278,6 +336,7 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
                         IdempotencyKey = r.IsDBNull(13) ? null : r.GetString(13),
                         IdempotencyExpiresAt = NullableTime(r, 14),
                         Payload = r.GetFieldValue<byte[]>(15),
+                        CreatedAt = r.GetFieldValue<DateTimeOffset>(19),
                     };
                 }
             }
@@ -286,84 +345,89 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         var leases = new WebhookLease[rows.Count];
         for (int i = 0; i < leases.Length; i++)
         {
-            leases[i] = new WebhookLease(rows[i].Delivery, messages[rows[i].MessageId], leaseId, expiresAt);
+            var (delivery, leaseId, expiresAt) = rows[i];
+            leases[i] = new WebhookLease(delivery, messages[delivery.MessageId], leaseId, expiresAt);
         }
 
         return leases;
     }
 
-    public async Task<WebhookAttemptRecorded> RecordAttemptAsync(WebhookLease lease, WebhookAttempt attempt, WebhookDeliveryTransition transition, CancellationToken cancellationToken)
+    public async Task<bool> CompleteAttemptAsync(WebhookLease lease, WebhookAttempt? attempt, WebhookDeliveryTransition transition, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        ArgumentNullException.ThrowIfNull(attempt);
         await db.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-        bool counted = attempt.ErrorKind != WebhookErrorKind.SubscriptionUnavailable;
-        var startedAt = attempt.StartedAt.ToUniversalTime();
-        DateTimeOffset? next = transition.Status == WebhookDeliveryStatus.Pending ? (transition.NextAttemptAt ?? attempt.StartedAt).ToUniversalTime() : null;
-
-        await using var command = db.DataSource.CreateCommand(_record);
+        await using var command = db.DataSource.CreateCommand(attempt is null ? _completeUnsent : _complete);
         var p = command.Parameters;
         p.AddWithValue("id", lease.Delivery.Id);
         p.AddWithValue("lease_id", lease.LeaseId);
         p.AddWithValue("status", (short)transition.Status);
-        p.AddWithValue("number", attempt.Number);
-        p.AddWithValue("started_at", startedAt);
-        p.AddWithValue("status_code", NpgsqlDbType.Integer, (object?)attempt.StatusCode ?? DBNull.Value);
-        p.AddWithValue("error", NpgsqlDbType.Text, (object?)attempt.Error ?? DBNull.Value);
-        p.AddWithValue("next_attempt_at", NpgsqlDbType.TimestampTz, (object?)next ?? DBNull.Value);
-        p.AddWithValue("duration", attempt.Duration);
-        p.AddWithValue("response_excerpt", NpgsqlDbType.Text, (object?)attempt.ResponseExcerpt ?? DBNull.Value);
-        p.AddWithValue("error_kind", (short)attempt.ErrorKind);
-        p.AddWithValue("minute", startedAt.ToUnixTimeSeconds() / 60);
-        p.AddWithValue("ok", attempt.Succeeded ? 1 : 0);
-        p.AddWithValue("failed", attempt.Succeeded ? 0 : 1);
-        p.AddWithValue("counted", counted);
-        p.AddWithValue("succeeded", attempt.Succeeded);
-
-        await using var r = await ExecuteReaderAsync(command, "recording an attempt", cancellationToken).ConfigureAwait(false);
-        await r.ReadAsync(cancellationToken).ConfigureAwait(false);
-        if (!r.GetBoolean(0))
+        p.AddWithValue("delay", transition.RetryDelay < TimeSpan.Zero ? TimeSpan.Zero : transition.RetryDelay);
+        if (attempt is null)
         {
-            return new WebhookAttemptRecorded(LeaseHeld: false, FailingSince: null, WasFailing: false);
+            p.AddWithValue("error", NpgsqlDbType.Text, (object?)PostgreSqlText.Clean(transition.Reason) ?? DBNull.Value);
+        }
+        else
+        {
+            p.AddWithValue("number", attempt.Number);
+            p.AddWithValue("started_at", attempt.StartedAt.ToUniversalTime());
+            p.AddWithValue("duration", attempt.Duration);
+            p.AddWithValue("status_code", NpgsqlDbType.Integer, (object?)attempt.StatusCode ?? DBNull.Value);
+            p.AddWithValue("response_excerpt", NpgsqlDbType.Text, (object?)PostgreSqlText.Clean(attempt.ResponseExcerpt) ?? DBNull.Value);
+            p.AddWithValue("error_kind", (short)attempt.ErrorKind);
+            p.AddWithValue("error", NpgsqlDbType.Text, (object?)PostgreSqlText.Clean(attempt.Error) ?? DBNull.Value);
         }
 
-        if (!counted)
-        {
-            var current = NullableTime(r, 4);
-            return new WebhookAttemptRecorded(true, current, current is not null);
-        }
-
-        return attempt.Succeeded
-            ? new WebhookAttemptRecorded(true, null, WasFailing: r.GetBoolean(3))
-            : new WebhookAttemptRecorded(true, r.GetFieldValue<DateTimeOffset>(1), WasFailing: r.GetInt64(2) > 1);
+        return await ExecuteCountAsync(command, "recording an attempt", cancellationToken).ConfigureAwait(false) > 0;
     }
 
-    public async Task ReleaseAsync(WebhookLease lease, DateTimeOffset dueAt, CancellationToken cancellationToken)
+    public async Task<bool> ReleaseAsync(WebhookLease lease, TimeSpan delay, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
         await db.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         await using var command = db.DataSource.CreateCommand(_release);
         command.Parameters.AddWithValue("id", lease.Delivery.Id);
         command.Parameters.AddWithValue("lease_id", lease.LeaseId);
-        command.Parameters.AddWithValue("due", dueAt.ToUniversalTime());
+        command.Parameters.AddWithValue("delay", delay < TimeSpan.Zero ? TimeSpan.Zero : delay);
+        command.Parameters.AddWithValue("notify", delay <= TimeSpan.Zero);
         command.Parameters.AddWithValue("channel", db.Channel);
-        await ExecuteNonQueryAsync(command, "releasing a lease", cancellationToken).ConfigureAwait(false);
+        return await ExecuteCountAsync(command, "releasing a lease", cancellationToken).ConfigureAwait(false) > 0;
     }
 
     public async Task<WebhookPage<WebhookDelivery>> QueryAsync(WebhookDeliveryQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         await db.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-        var limit = Math.Clamp(query.Limit, 1, 500);
+        var limit = Math.Clamp(query.Limit, 1, WebhookPaging.MaxLimit);
 
-        // Filters are added only when given, so each shape gets a plan on (subscription_id[, status], id).
-        var sql = new StringBuilder(db.Sql($"SELECT {DeliveryColumns} FROM {"{s}"}.deliveries WHERE subscription_id = @subscription_id"));
+        // Filters are added only when given, so each shape gets a plan on (owner[, status], id) or (subscription_id[, status], id).
+        var sql = new StringBuilder(db.Sql($"SELECT {DeliveryColumns} FROM {"{s}"}.deliveries WHERE "));
         await using var command = db.DataSource.CreateCommand();
-        command.Parameters.AddWithValue("subscription_id", query.SubscriptionId);
+        if (query.Owner is null)
+        {
+            sql.Append("owner IS NULL");
+        }
+        else
+        {
+            sql.Append("owner = @owner");
+            command.Parameters.AddWithValue("owner", query.Owner);
+        }
+
+        if (query.SubscriptionId is not null)
+        {
+            sql.Append(" AND subscription_id = @subscription_id");
+            command.Parameters.AddWithValue("subscription_id", query.SubscriptionId);
+        }
+
         if (query.Status is { } status)
         {
             sql.Append(" AND status = @status");
             command.Parameters.AddWithValue("status", (short)status);
+        }
+
+        if (query.EventType is not null)
+        {
+            sql.Append(" AND event_type = @event_type");
+            command.Parameters.AddWithValue("event_type", query.EventType);
         }
 
         if (query.Cursor is not null)
@@ -384,14 +448,7 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
             }
         }
 
-        string? next = null;
-        if (items.Count > limit)
-        {
-            items.RemoveAt(limit);
-            next = items[^1].Id;
-        }
-
-        return new WebhookPage<WebhookDelivery>(items, next);
+        return WebhookPaging.FromOverfetch(items, limit, static d => d.Id);
     }
 
     public async Task<WebhookDeliveryDetails?> GetAsync(string deliveryId, CancellationToken cancellationToken)
@@ -426,122 +483,81 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         return new WebhookDeliveryDetails(delivery, attempts);
     }
 
-    public async Task<bool> RedeliverAsync(string deliveryId, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<bool> RedeliverAsync(string deliveryId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(deliveryId);
         await db.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         await using var command = db.DataSource.CreateCommand(_redeliver);
         command.Parameters.AddWithValue("id", deliveryId);
-        command.Parameters.AddWithValue("now", now.ToUniversalTime());
         command.Parameters.AddWithValue("channel", db.Channel);
         return await ExecuteCountAsync(command, "redelivering", cancellationToken).ConfigureAwait(false) > 0;
     }
 
-    public async Task<int> RequeueFailedAsync(string subscriptionId, DateTimeOffset since, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<int> RequeueFailedAsync(string subscriptionId, DateTimeOffset since, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(subscriptionId);
         await db.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         await using var command = db.DataSource.CreateCommand(_requeueFailed);
         command.Parameters.AddWithValue("subscription_id", subscriptionId);
         command.Parameters.AddWithValue("since", since.ToUniversalTime());
-        command.Parameters.AddWithValue("now", now.ToUniversalTime());
         command.Parameters.AddWithValue("channel", db.Channel);
         return await ExecuteCountAsync(command, "requeueing failed deliveries", cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<IReadOnlyList<WebhookStatsBucket>> GetStatsAsync(string subscriptionId, DateTimeOffset windowStart, DateTimeOffset windowEnd, TimeSpan bucket, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<WebhookStatsBucket>> GetStatsAsync(WebhookStatsQuery query, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(subscriptionId);
+        ArgumentNullException.ThrowIfNull(query);
         await db.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-
-        // Buckets are aligned on multiples of their width since the Unix epoch, as the in-memory store does.
-        var width = (long)Math.Max(1, Math.Round(bucket.TotalMinutes));
-        long first = windowStart.ToUnixTimeSeconds() / 60 / width * width;
-        long last = windowEnd.ToUnixTimeSeconds() / 60;
-        long count = Math.Min(10_000, first > last ? 0 : ((last - first) / width) + 1);
-        await using var command = db.DataSource.CreateCommand(_stats);
-        command.Parameters.AddWithValue("subscription_id", subscriptionId);
-        command.Parameters.AddWithValue("width", width);
-        command.Parameters.AddWithValue("first", first);
-        command.Parameters.AddWithValue("end", first + (count * width));
-        var counts = new Dictionary<long, (int Ok, int Failed)>();
-        await using (var r = await ExecuteReaderAsync(command, "reading stats", cancellationToken).ConfigureAwait(false))
+        int count = Math.Max(0, query.BucketCount);
+        var start = query.Start.ToUniversalTime();
+        var width = query.BucketWidth;
+        await using var command = db.DataSource.CreateCommand(
+            query.SubscriptionId is not null ? _statsSubscription : query.Owner is not null ? _statsOwner : _statsOwnerless);
+        command.Parameters.AddWithValue("start", start);
+        command.Parameters.AddWithValue("end", start + (width * count));
+        command.Parameters.AddWithValue("width", (decimal)width.Ticks / TimeSpan.TicksPerSecond);
+        command.Parameters.AddWithValue("owner", NpgsqlDbType.Text, (object?)query.Owner ?? DBNull.Value);
+        if (query.SubscriptionId is not null)
         {
-            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                counts[r.GetInt64(0)] = (r.GetInt32(1), r.GetInt32(2));
-            }
+            command.Parameters.AddWithValue("subscription_id", query.SubscriptionId);
         }
 
         var buckets = new WebhookStatsBucket[count];
         for (int i = 0; i < count; i++)
         {
-            long start = first + (i * width);
-            counts.TryGetValue(start, out var c);
-            buckets[i] = new WebhookStatsBucket(DateTimeOffset.FromUnixTimeSeconds(start * 60), c.Ok, c.Failed);
+            buckets[i] = new WebhookStatsBucket(start + (width * i), 0, 0);
+        }
+
+        await using var r = await ExecuteReaderAsync(command, "reading stats", cancellationToken).ConfigureAwait(false);
+        while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            int i = r.GetInt32(0);
+            if (i >= 0 && i < count)
+            {
+                buckets[i] = buckets[i] with { Succeeded = r.GetInt32(1), Failed = r.GetInt32(2) };
+            }
         }
 
         return buckets;
     }
 
-    /// <summary>
-    /// Removes, in batches of <paramref name="batchSize"/>: messages created before <paramref name="cutoff"/> with no
-    /// delivery still pending (their deliveries and attempts go with them), attempts started before it, expired
-    /// idempotency keys, and stats older than <paramref name="statsCutoff"/>. Instances running it at once skip each
-    /// other's rows instead of waiting.
-    /// </summary>
-    internal async Task<PurgeResult> PurgeAsync(DateTimeOffset cutoff, DateTimeOffset statsCutoff, DateTimeOffset now, int batchSize, CancellationToken cancellationToken)
+    public async Task<int> PurgeAsync(DateTimeOffset cutoff, int batchSize, CancellationToken cancellationToken)
     {
         await db.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-        int messages = await DeleteInBatchesAsync(db.Sql("""
-            DELETE FROM {s}.messages WHERE id IN (
-                SELECT m.id FROM {s}.messages AS m
-                WHERE m.created_at < @cutoff
-                  AND NOT EXISTS (SELECT 1 FROM {s}.deliveries AS d WHERE d.message_id = m.id AND d.status = 0)
-                ORDER BY m.created_at
-                LIMIT @batch
-                FOR UPDATE SKIP LOCKED)
-            """), cutoff, batchSize, cancellationToken).ConfigureAwait(false);
-        int attempts = await DeleteInBatchesAsync(db.Sql("""
-            DELETE FROM {s}.attempts WHERE seq IN (
-                SELECT seq FROM {s}.attempts WHERE started_at < @cutoff ORDER BY started_at LIMIT @batch FOR UPDATE SKIP LOCKED)
-            """), cutoff, batchSize, cancellationToken).ConfigureAwait(false);
-        int keys = await DeleteInBatchesAsync(db.Sql("""
-            DELETE FROM {s}.idempotency_keys WHERE (owner_key, key) IN (
-                SELECT owner_key, key FROM {s}.idempotency_keys WHERE expires_at < @cutoff ORDER BY expires_at LIMIT @batch FOR UPDATE SKIP LOCKED)
-            """), now, batchSize, cancellationToken).ConfigureAwait(false);
-        int stats = await DeleteInBatchesAsync(db.Sql("""
-            DELETE FROM {s}.stats WHERE (subscription_id, minute) IN (
-                SELECT subscription_id, minute FROM {s}.stats WHERE minute < @cutoff_minute ORDER BY minute LIMIT @batch FOR UPDATE SKIP LOCKED)
-            """), statsCutoff, batchSize, cancellationToken).ConfigureAwait(false);
-        return new PurgeResult(messages, attempts, keys, stats);
-    }
-
-    private async Task<int> DeleteInBatchesAsync(string sql, DateTimeOffset cutoff, int batchSize, CancellationToken cancellationToken)
-    {
-        int total = 0;
-        while (true)
-        {
-            await using var command = db.DataSource.CreateCommand(sql);
-            command.Parameters.AddWithValue("cutoff", cutoff.ToUniversalTime());
-            command.Parameters.AddWithValue("cutoff_minute", cutoff.ToUnixTimeSeconds() / 60);
-            command.Parameters.AddWithValue("batch", batchSize);
-            int deleted = await ExecuteNonQueryAsync(command, "removing old webhook data", cancellationToken).ConfigureAwait(false);
-            total += deleted;
-            if (deleted < batchSize)
-            {
-                return total;
-            }
-        }
+        await using var command = db.DataSource.CreateCommand(_purge);
+        command.Parameters.AddWithValue("cutoff", cutoff.ToUniversalTime());
+        command.Parameters.AddWithValue("batch", Math.Max(1, batchSize));
+        return await ExecuteCountAsync(command, "removing old webhook data", cancellationToken).ConfigureAwait(false);
     }
 
     private void AddEnqueueParameters(NpgsqlCommand command, WebhookMessage message, IReadOnlyList<WebhookDelivery> deliveries)
     {
         var p = command.Parameters;
-        var timestamp = message.Timestamp.ToUniversalTime();
+        var createdAt = message.CreatedAt.ToUniversalTime();
         p.AddWithValue("id", message.Id);
         p.AddWithValue("event_type", message.EventType);
-        p.AddWithValue("timestamp", timestamp);
+        p.AddWithValue("timestamp", message.Timestamp.ToUniversalTime());
+        p.AddWithValue("created_at", createdAt);
         p.AddWithValue("owner", NpgsqlDbType.Text, (object?)message.Owner ?? DBNull.Value);
         p.AddWithValue("key", NpgsqlDbType.Text, (object?)message.IdempotencyKey ?? DBNull.Value);
         p.AddWithValue("idempotency_expires_at", NpgsqlDbType.TimestampTz, (object?)message.IdempotencyExpiresAt?.ToUniversalTime() ?? DBNull.Value);
@@ -551,7 +567,7 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         {
             p.AddWithValue("owner_key", message.Owner ?? "");
             p.AddWithValue("count", deliveries.Count);
-            p.AddWithValue("key_expires_at", (message.IdempotencyExpiresAt ?? message.Timestamp).ToUniversalTime());
+            p.AddWithValue("key_expires_at", (message.IdempotencyExpiresAt ?? message.CreatedAt).ToUniversalTime());
         }
 
         var ids = new string[deliveries.Count];
@@ -559,7 +575,6 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         var statuses = new short[deliveries.Count];
         var attempts = new int[deliveries.Count];
         var created = new DateTimeOffset[deliveries.Count];
-        var due = new DateTimeOffset[deliveries.Count];
         for (int i = 0; i < deliveries.Count; i++)
         {
             var d = deliveries[i];
@@ -568,7 +583,6 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
             statuses[i] = (short)d.Status;
             attempts[i] = d.AttemptCount;
             created[i] = d.CreatedAt.ToUniversalTime();
-            due[i] = (d.NextAttemptAt ?? message.Timestamp).ToUniversalTime();
         }
 
         p.AddWithValue("d_id", ids);
@@ -576,7 +590,6 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         p.AddWithValue("d_status", statuses);
         p.AddWithValue("d_attempts", attempts);
         p.AddWithValue("d_created", created);
-        p.AddWithValue("d_due", due);
     }
 
     private static WebhookDelivery ReadDelivery(NpgsqlDataReader r) => new()
@@ -592,6 +605,7 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         LastAttemptAt = NullableTime(r, 8),
         LastStatusCode = r.IsDBNull(9) ? null : r.GetInt32(9),
         LastError = r.IsDBNull(10) ? null : r.GetString(10),
+        Owner = r.IsDBNull(11) ? null : r.GetString(11),
     };
 
     private static DateTimeOffset? NullableTime(NpgsqlDataReader r, int ordinal) =>
@@ -609,25 +623,10 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         }
     }
 
-    private async Task<int> ExecuteNonQueryAsync(NpgsqlCommand command, string doing, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (PostgresException ex)
-        {
-            throw db.Explain(ex, doing);
-        }
-    }
-
     private async Task<int> ExecuteCountAsync(NpgsqlCommand command, string doing, CancellationToken cancellationToken)
     {
         await using var r = await ExecuteReaderAsync(command, doing, cancellationToken).ConfigureAwait(false);
         await r.ReadAsync(cancellationToken).ConfigureAwait(false);
-        return r.GetInt32(0);
+        return Convert.ToInt32(r.GetValue(0), System.Globalization.CultureInfo.InvariantCulture);
     }
 }
-
-/// <summary>What one retention run removed.</summary>
-internal readonly record struct PurgeResult(int Messages, int Attempts, int IdempotencyKeys, int StatsRows);

@@ -15,21 +15,6 @@ internal sealed class PostgreSqlWebhookOptionsValidator : IValidateOptions<Postg
             failures.Add(schemaError);
         }
 
-        if (o.RetentionPeriod is { } period && period <= TimeSpan.Zero)
-        {
-            failures.Add($"Webhooks PostgreSQL RetentionPeriod is {period}; use a positive duration, or null to keep everything.");
-        }
-
-        if (o.RetentionInterval < TimeSpan.FromMilliseconds(100) || o.RetentionInterval > TimeSpan.FromDays(1))
-        {
-            failures.Add($"Webhooks PostgreSQL RetentionInterval is {o.RetentionInterval}; use 00:00:00.1 to 1.00:00:00.");
-        }
-
-        if (o.RetentionBatchSize is < 1 or > 100_000)
-        {
-            failures.Add($"Webhooks PostgreSQL RetentionBatchSize is {o.RetentionBatchSize}; use 1 to 100000.");
-        }
-
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

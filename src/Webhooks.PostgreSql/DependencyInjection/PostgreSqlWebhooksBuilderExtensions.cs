@@ -3,9 +3,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Webhooks.Core.Delivery;
+using Webhooks.Abstractions.Delivery;
+using Webhooks.Abstractions.Subscriptions;
 using Webhooks.Core.DependencyInjection;
-using Webhooks.Core.Subscriptions;
 using Webhooks.PostgreSql;
 using Webhooks.PostgreSql.Delivery;
 using Webhooks.PostgreSql.DependencyInjection;
@@ -20,7 +20,8 @@ public static class PostgreSqlWebhooksBuilderExtensions
     /// <summary>
     /// Keeps subscriptions and the delivery queue in PostgreSQL, so several app instances share them
     /// and a crash loses nothing. Replaces the in-memory stores, creates or migrates the schema when
-    /// the host starts, listens for new work, and removes old data (see <see cref="PostgreSqlWebhookOptions"/>).
+    /// the host starts, and listens for new work (see <see cref="PostgreSqlWebhookOptions"/>). The
+    /// delivery store also keeps the log, administration, statistics and retention capabilities.
     /// </summary>
     /// <param name="builder">The builder from <c>AddWebhooks()</c>.</param>
     /// <param name="connectionString">An Npgsql connection string, such as <c>Host=db;Database=app;Username=app;Password=…</c>.</param>
@@ -85,7 +86,6 @@ public static class PostgreSqlWebhooksBuilderExtensions
         services.Replace(ServiceDescriptor.Singleton<IWebhookDeliveryStore, PostgreSqlWebhookDeliveryStore>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgreSqlSchemaInitializer>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgreSqlNotificationListener>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgreSqlRetentionService>());
         return builder;
     }
 }

@@ -1,8 +1,8 @@
 using Npgsql;
+using Webhooks.Abstractions;
 using Webhooks.Core;
 using Webhooks.Core.Catalog;
 using Webhooks.Core.Publishing;
-using Webhooks.PostgreSql.Outbox;
 
 namespace Webhooks.PostgreSql;
 
@@ -13,7 +13,9 @@ namespace Webhooks.PostgreSql;
 /// </summary>
 /// <remarks>
 /// Requires <c>UsePostgreSql(…)</c>, and the transaction must belong to the same database as the
-/// webhook tables. Subscriptions are looked up on a connection of their own, as in any publish.
+/// webhook tables. The subscriber lookup and the enqueue both run on the transaction's connection
+/// (a <see cref="PostgreSqlEnqueueContext"/> passed through the publisher), so a publish holds no
+/// connection besides the app's own.
 /// </remarks>
 public static class PostgreSqlWebhookPublisherExtensions
 {
@@ -30,7 +32,7 @@ public static class PostgreSqlWebhookPublisherExtensions
     public static Task<WebhookPublishResult> PublishAsync(this IWebhookPublisher publisher, string eventType, object? data, NpgsqlTransaction transaction, WebhookPublishOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(publisher);
-        return PublishInAsync(transaction, options, () => publisher.PublishAsync(eventType, data, options, cancellationToken));
+        return PublishInAsync(transaction, options, o => publisher.PublishAsync(eventType, data, o, cancellationToken));
     }
 
     /// <summary>Publishes a typed event, enqueueing its deliveries in <paramref name="transaction"/>.</summary>
@@ -47,26 +49,38 @@ public static class PostgreSqlWebhookPublisherExtensions
     public static Task<WebhookPublishResult> PublishAsync<TPayload>(this IWebhookPublisher publisher, WebhookEvent<TPayload> eventType, TPayload data, NpgsqlTransaction transaction, WebhookPublishOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(publisher);
-        return PublishInAsync(transaction, options, () => publisher.PublishAsync(eventType, data, options, cancellationToken));
+        return PublishInAsync(transaction, options, o => publisher.PublishAsync(eventType, data, o, cancellationToken));
     }
 
-    private static async Task<WebhookPublishResult> PublishInAsync(NpgsqlTransaction transaction, WebhookPublishOptions? options, Func<Task<WebhookPublishResult>> publish)
+    private static async Task<WebhookPublishResult> PublishInAsync(NpgsqlTransaction transaction, WebhookPublishOptions? options, Func<WebhookPublishOptions, Task<WebhookPublishResult>> publish)
     {
         ArgumentNullException.ThrowIfNull(transaction);
         if (transaction.Connection is null)
         {
-            throw PostgreSqlOutboxScope.Completed();
+            throw PostgreSqlEnqueueContext.Finished();
         }
 
-        using var scope = PostgreSqlOutboxScope.Begin(transaction);
-        var result = await publish().ConfigureAwait(false);
+        var context = new PostgreSqlEnqueueContext(transaction);
+        WebhookPublishResult result;
+        try
+        {
+            result = await publish((options ?? new WebhookPublishOptions()) with { EnqueueContext = context }).ConfigureAwait(false);
+        }
+        catch (WebhookException ex) when (!context.Used && ex.GetType() == typeof(WebhookException))
+        {
+            // A store of another kind refused the context (validation errors are subclasses): say which registration is missing.
+            throw NotPostgreSql(ex);
+        }
 
         // The publisher skips the store only when nothing matched and no key was given; otherwise our store must have taken the transaction.
-        if (!scope.Used && (result.DeliveryCount > 0 || options?.IdempotencyKey is not null))
+        if (!context.Used && (result.DeliveryCount > 0 || options?.IdempotencyKey is not null))
         {
-            throw new WebhookException("PublishAsync with a transaction needs the PostgreSQL delivery store: call UsePostgreSql(…) on AddWebhooks(). The registered store enqueued this message outside the transaction.");
+            throw NotPostgreSql(null);
         }
 
         return result;
     }
+
+    private static WebhookException NotPostgreSql(Exception? inner) =>
+        new("PublishAsync with a transaction needs the PostgreSQL stores: call UsePostgreSql(…) on AddWebhooks(). The registered store cannot write through the transaction.", inner);
 }

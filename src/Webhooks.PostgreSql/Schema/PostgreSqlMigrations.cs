@@ -112,6 +112,40 @@ internal static class PostgreSqlMigrations
         (2, "subscription attribute filters", """
             ALTER TABLE {s}.subscriptions ADD COLUMN filter jsonb NOT NULL DEFAULT '{}'::jsonb;
             """),
+        (3, "engine v2: failing_since on subscriptions (health table dropped), owner on deliveries and attempts, stats counted from attempts (stats table dropped), retention by delivery", """
+            -- Health is the engine's now: the store keeps only "failing since" on the subscription.
+            ALTER TABLE {s}.subscriptions ADD COLUMN failing_since timestamptz;
+            UPDATE {s}.subscriptions AS s SET failing_since = h.failing_since FROM {s}.health AS h WHERE h.subscription_id = s.id;
+            DROP TABLE {s}.health;
+
+            -- Statistics are counted from the attempts themselves.
+            DROP TABLE {s}.stats;
+
+            -- Deliveries carry their message's owner, so the log is read per owner.
+            ALTER TABLE {s}.deliveries ADD COLUMN owner text COLLATE "C";
+            UPDATE {s}.deliveries AS d SET owner = m.owner FROM {s}.messages AS m WHERE m.id = d.message_id AND m.owner IS NOT NULL;
+            CREATE INDEX deliveries_owner ON {s}.deliveries (owner, id);
+            CREATE INDEX deliveries_owner_status ON {s}.deliveries (owner, status, id);
+            -- Retention takes finished deliveries oldest first.
+            CREATE INDEX deliveries_finished ON {s}.deliveries (created_at) WHERE status <> 0;
+
+            -- Attempts carry owner and subscription for the stats query. Attempts that v1 recorded for an
+            -- unavailable subscription (error kind 5: nothing was sent) were never counted: they keep no
+            -- subscription_id, which the stats query requires, so they stay in the log and out of the counts.
+            ALTER TABLE {s}.attempts ADD COLUMN subscription_id text COLLATE "C", ADD COLUMN owner text COLLATE "C";
+            UPDATE {s}.attempts AS a SET subscription_id = d.subscription_id, owner = d.owner
+                FROM {s}.deliveries AS d WHERE d.id = a.delivery_id AND a.error_kind <> 5;
+            DROP INDEX {s}.attempts_started_at;
+            CREATE INDEX attempts_owner_started ON {s}.attempts (owner, started_at) WHERE subscription_id IS NOT NULL;
+            CREATE INDEX attempts_subscription_started ON {s}.attempts (subscription_id, started_at);
+
+            -- A message whose deliveries are all gone (or that never had any) while its idempotency key
+            -- still holds is marked empty; retention removes it once the key has expired.
+            ALTER TABLE {s}.messages ADD COLUMN empty boolean NOT NULL DEFAULT false;
+            UPDATE {s}.messages AS m SET empty = true WHERE NOT EXISTS (SELECT 1 FROM {s}.deliveries AS d WHERE d.message_id = m.id);
+            DROP INDEX {s}.messages_created_at;
+            CREATE INDEX messages_empty ON {s}.messages (created_at) WHERE empty;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

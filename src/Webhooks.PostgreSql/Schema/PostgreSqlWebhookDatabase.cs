@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Webhooks.Core;
+using Webhooks.Abstractions;
 
 namespace Webhooks.PostgreSql.Schema;
 
@@ -41,11 +41,23 @@ internal sealed partial class PostgreSqlWebhookDatabase : IAsyncDisposable
     /// <summary>The <c>LISTEN</c>/<c>NOTIFY</c> channel that announces new due deliveries.</summary>
     public string Channel { get; }
 
-    /// <summary>Replaces <c>{s}</c> with the quoted schema name.</summary>
-    public string Sql(string sql) => sql.Replace("{s}", Schema, StringComparison.Ordinal);
+    /// <summary>
+    /// The store's one clock: due times and lease expiry are judged on the database's clock, never an
+    /// instance's. The statement's start, so one statement sees one instant (and the due index stays usable).
+    /// </summary>
+    public const string Clock = "statement_timestamp()";
+
+    /// <summary>Replaces <c>{s}</c> with the quoted schema name and <c>{now}</c> with <see cref="Clock"/>.</summary>
+    public string Sql(string sql) => sql.Replace("{s}", Schema, StringComparison.Ordinal).Replace("{now}", Clock, StringComparison.Ordinal);
 
     /// <summary>Completes once the schema is at the latest version; a failed attempt is retried on the next call.</summary>
-    public Task EnsureSchemaAsync(CancellationToken cancellationToken)
+    /// <param name="cancellationToken">Stops waiting (a migration already running goes on).</param>
+    /// <param name="appTransaction">
+    /// The app's transaction when the caller runs inside one: the version is read on its connection,
+    /// so a publish in a process whose schema was not yet checked still holds one connection
+    /// (a migration, when one is due, runs on a connection of its own and commits on its own).
+    /// </param>
+    public Task EnsureSchemaAsync(CancellationToken cancellationToken, NpgsqlTransaction? appTransaction = null)
     {
         var ready = Volatile.Read(ref _ready);
         if (ready is { IsCompletedSuccessfully: true })
@@ -57,7 +69,7 @@ internal sealed partial class PostgreSqlWebhookDatabase : IAsyncDisposable
         {
             if (_ready is null || _ready.IsFaulted || _ready.IsCanceled)
             {
-                _ready = MigrateAsync();
+                _ready = MigrateAsync(appTransaction);
             }
 
             ready = _ready;
@@ -86,10 +98,16 @@ internal sealed partial class PostgreSqlWebhookDatabase : IAsyncDisposable
         _ => new WebhookException($"PostgreSQL failed while {doing}: {ex.MessageText} (SQLSTATE {ex.SqlState}).", ex),
     };
 
-    private async Task MigrateAsync()
+    private async Task MigrateAsync(NpgsqlTransaction? appTransaction)
     {
         try
         {
+            if (appTransaction?.Connection is { } appConnection
+                && await CurrentVersionAsync(appConnection, appTransaction).ConfigureAwait(false) >= PostgreSqlMigrations.Latest)
+            {
+                return;
+            }
+
             await using var connection = await DataSource.OpenConnectionAsync().ConfigureAwait(false);
             if (await CurrentVersionAsync(connection, null).ConfigureAwait(false) >= PostgreSqlMigrations.Latest)
             {

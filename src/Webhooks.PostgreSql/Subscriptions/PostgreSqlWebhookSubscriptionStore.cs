@@ -3,10 +3,9 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Npgsql;
 using NpgsqlTypes;
-using Webhooks.Core;
-using Webhooks.Core.Catalog;
-using Webhooks.Core.Security;
-using Webhooks.Core.Subscriptions;
+using Webhooks.Abstractions;
+using Webhooks.Abstractions.Delivery;
+using Webhooks.Abstractions.Subscriptions;
 using Webhooks.PostgreSql.Schema;
 
 namespace Webhooks.PostgreSql.Subscriptions;
@@ -15,16 +14,16 @@ namespace Webhooks.PostgreSql.Subscriptions;
 /// Subscriptions in PostgreSQL. Name uniqueness per owner is a unique index; optimistic concurrency
 /// is a conditional <c>UPDATE … WHERE version = @expected</c>. Each listed event is also stored as
 /// a <c>pattern|owner</c> key in a GIN-indexed array, so the publisher's lookup is one index probe
-/// with the event's patterns, however many subscriptions exist.
+/// with the event's patterns, however many subscriptions exist. Secrets and auth values arrive
+/// protected by the engine and are kept as given.
 /// </summary>
-internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDatabase db, IWebhookSecretProtector protector) : IWebhookSubscriptionStore
+internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDatabase db) : IWebhookSubscriptionStore
 {
-    private const string Columns = "id, owner, name, url, events, description, secrets, signature_scheme, auth, headers, metadata, active, disabled_reason, created_at, updated_at, version, filter";
-
+    private const string Columns = "id, owner, name, url, events, description, secrets, signature_scheme, auth, headers, metadata, active, disabled_reason, created_at, updated_at, version, filter, failing_since";
 
     private readonly string _insert = db.Sql($"""
-        INSERT INTO {"{s}"}.subscriptions (id, owner, name, url, events, event_keys, description, secrets, signature_scheme, auth, headers, metadata, active, disabled_reason, created_at, updated_at, version, filter)
-        VALUES (@id, @owner, @name, @url, @events, {EventKeysOf("@owner::text")}, @description, @secrets, @signature_scheme, @auth, @headers, @metadata, @active, @disabled_reason, @created_at, @updated_at, 1, @filter)
+        INSERT INTO {"{s}"}.subscriptions (id, owner, name, url, events, event_keys, description, secrets, signature_scheme, auth, headers, metadata, active, disabled_reason, created_at, updated_at, version, filter, failing_since)
+        VALUES (@id, @owner, @name, @url, @events, {EventKeysOf("@owner::text")}, @description, @secrets, @signature_scheme, @auth, @headers, @metadata, @active, @disabled_reason, @created_at, @updated_at, 1, @filter, @failing_since)
         RETURNING {Columns}
         """);
 
@@ -36,7 +35,7 @@ internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDataba
         UPDATE {"{s}"}.subscriptions
         SET name = @name, url = @url, events = @events, event_keys = {EventKeysOf("owner")}, description = @description, secrets = @secrets,
             signature_scheme = @signature_scheme, auth = @auth, headers = @headers, metadata = @metadata, active = @active,
-            disabled_reason = @disabled_reason, updated_at = @updated_at, version = version + 1, filter = @filter
+            disabled_reason = @disabled_reason, updated_at = @updated_at, version = version + 1, filter = @filter, failing_since = @failing_since
         WHERE id = @id AND version = @version
         RETURNING {Columns}
         """);
@@ -44,6 +43,9 @@ internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDataba
     private readonly string _version = db.Sql("SELECT version FROM {s}.subscriptions WHERE id = @id");
 
     private readonly string _delete = db.Sql("DELETE FROM {s}.subscriptions WHERE id = @id");
+
+    // Compare and delete in one statement: a concurrent update that commits first changes the version, and this deletes nothing.
+    private readonly string _deleteVersion = db.Sql("DELETE FROM {s}.subscriptions WHERE id = @id AND version = @version");
 
     public async Task<WebhookSubscription> CreateAsync(WebhookSubscription subscription, CancellationToken cancellationToken)
     {
@@ -77,7 +79,7 @@ internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDataba
     {
         ArgumentNullException.ThrowIfNull(query);
         await db.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-        var limit = Math.Clamp(query.Limit, 1, 500);
+        var limit = Math.Clamp(query.Limit, 1, WebhookPaging.MaxLimit);
 
         // Filters are added only when given, so each shape gets a plan that uses (owner_key, id).
         var sql = new StringBuilder(db.Sql($"SELECT {Columns} FROM {"{s}"}.subscriptions WHERE owner_key = @owner_key AND owner IS NOT DISTINCT FROM @owner"));
@@ -106,28 +108,25 @@ internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDataba
         command.Parameters.AddWithValue("limit", limit + 1);
         command.CommandText = sql.ToString();
         var items = await ReadAsync(command, cancellationToken).ConfigureAwait(false);
-        string? next = null;
-        if (items.Count > limit)
-        {
-            items.RemoveAt(limit);
-            next = items[^1].Id;
-        }
-
-        return new WebhookPage<WebhookSubscription>(items, next);
+        return WebhookPaging.FromOverfetch(items, limit, static s => s.Id);
     }
 
-    public async Task<IReadOnlyList<WebhookSubscription>> FindForEventAsync(string? owner, WebhookEventType eventType, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<WebhookSubscription>> FindForEventAsync(string? owner, IReadOnlyList<string> patterns, WebhookEnqueueContext? context, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(eventType);
-        await db.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-        var patterns = eventType.GetSubscriptionPatterns();
+        ArgumentNullException.ThrowIfNull(patterns);
+
+        // Inside the app's transaction, read on its connection: a publish then holds one connection, not two.
+        var transaction = PostgreSqlEnqueueContext.TransactionOf(context);
+        await db.EnsureSchemaAsync(cancellationToken, transaction).ConfigureAwait(false);
         var keys = new string[patterns.Count];
         for (int i = 0; i < keys.Length; i++)
         {
             keys[i] = EventKey(patterns[i], owner);
         }
 
-        await using var command = db.DataSource.CreateCommand(_find);
+        await using var command = transaction is null
+            ? db.DataSource.CreateCommand(_find)
+            : PostgreSqlEnqueueContext.CommandOn(transaction, _find);
         command.Parameters.AddWithValue("keys", keys);
         command.Parameters.AddWithValue("owner", NpgsqlDbType.Text, (object?)owner ?? DBNull.Value);
         return await ReadAsync(command, cancellationToken).ConfigureAwait(false);
@@ -158,18 +157,38 @@ internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDataba
 
         await using var version = db.DataSource.CreateCommand(_version);
         version.Parameters.AddWithValue("id", subscription.Id);
-        return await version.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long actual
+        return await ExecuteScalarAsync(version, cancellationToken).ConfigureAwait(false) is long actual
             ? throw new WebhookConcurrencyException(subscription.Id, subscription.Version, actual)
             : null;
     }
 
-    public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken)
+    public async Task<bool> DeleteAsync(string id, long? expectedVersion, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(id);
         await db.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = db.DataSource.CreateCommand(_delete);
+        await using var command = db.DataSource.CreateCommand(expectedVersion is null ? _delete : _deleteVersion);
         command.Parameters.AddWithValue("id", id);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+        if (expectedVersion is { } expected)
+        {
+            command.Parameters.AddWithValue("version", expected);
+        }
+
+        if (await ExecuteNonQueryAsync(command, cancellationToken).ConfigureAwait(false) > 0)
+        {
+            return true;
+        }
+
+        if (expectedVersion is null)
+        {
+            return false;
+        }
+
+        // Nothing deleted: say whether it is gone or was changed meanwhile.
+        await using var version = db.DataSource.CreateCommand(_version);
+        version.Parameters.AddWithValue("id", id);
+        return await ExecuteScalarAsync(version, cancellationToken).ConfigureAwait(false) is long actual
+            ? throw new WebhookConcurrencyException(id, expectedVersion.Value, actual)
+            : false;
     }
 
     /// <summary>SQL that builds the event keys of <c>@events</c> for an owner expression; must agree with <see cref="EventKey"/>.</summary>
@@ -179,10 +198,9 @@ internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDataba
     /// <summary>The index key of one listed event: the pattern (never contains '|'), then the owner ('=' marks a non-null owner).</summary>
     internal static string EventKey(string pattern, string? owner) => owner is null ? pattern + "|" : pattern + "|=" + owner;
 
-    // Secrets and auth values are written protected (IWebhookSecretProtector) and unprotected on read.
-    private void AddWriteParameters(NpgsqlCommand command, WebhookSubscription subscription)
+    // Secrets and auth values arrive protected by the engine's decorator and are stored as given.
+    private static void AddWriteParameters(NpgsqlCommand command, WebhookSubscription s)
     {
-        var s = protector.ProtectSecrets(subscription);
         var p = command.Parameters;
         p.AddWithValue("id", s.Id);
         p.AddWithValue("name", s.Name);
@@ -204,6 +222,7 @@ internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDataba
         p.AddWithValue("filter", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(
             s.Filter.ToDictionary(f => f.Key, f => f.Value.ToList(), StringComparer.Ordinal),
             PostgreSqlJsonContext.Default.DictionaryStringListString));
+        p.AddWithValue("failing_since", NpgsqlDbType.TimestampTz, (object?)s.FailingSince?.ToUniversalTime() ?? DBNull.Value);
     }
 
     private async Task<List<WebhookSubscription>> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
@@ -225,9 +244,31 @@ internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDataba
         return result;
     }
 
-    private WebhookSubscription Read(NpgsqlDataReader r) => protector.UnprotectSecrets(ReadStored(r));
+    private async Task<int> ExecuteNonQueryAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException ex)
+        {
+            throw db.Explain(ex, "deleting a subscription");
+        }
+    }
 
-    private static WebhookSubscription ReadStored(NpgsqlDataReader r)
+    private async Task<object?> ExecuteScalarAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException ex)
+        {
+            throw db.Explain(ex, "reading a subscription's version");
+        }
+    }
+
+    private static WebhookSubscription Read(NpgsqlDataReader r)
     {
         var filter = JsonSerializer.Deserialize(r.GetString(16), PostgreSqlJsonContext.Default.DictionaryStringListString)!;
         var secrets = JsonSerializer.Deserialize(r.GetString(6), PostgreSqlJsonContext.Default.ListStoredSecret)!;
@@ -255,6 +296,7 @@ internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDataba
             UpdatedAt = r.GetFieldValue<DateTimeOffset>(14),
             Version = r.GetInt64(15),
             Filter = filter.ToDictionary(f => f.Key, f => (IReadOnlyList<string>)f.Value, StringComparer.Ordinal),
+            FailingSince = r.IsDBNull(17) ? null : r.GetFieldValue<DateTimeOffset>(17),
         };
     }
 

@@ -1,53 +1,127 @@
-using Microsoft.Extensions.DependencyInjection;
-using Webhooks.Core.Delivery;
-using Webhooks.Core.Subscriptions;
+using Webhooks.Abstractions.Delivery;
+using Webhooks.Abstractions.Subscriptions;
 using Webhooks.PostgreSql.Tests.Infrastructure;
 using Webhooks.Testing;
 
 namespace Webhooks.PostgreSql.Tests.Conformance;
 
-/// <summary>The PostgreSQL subscription store passes the same contract tests as the in-memory one.</summary>
+/// <summary>Gives each conformance test an empty schema of its own suite, and closes its data source after the test.</summary>
+internal static class PgConformance
+{
+    public static async Task<PgStores> CreateAsync(PostgresCluster cluster, string schema) =>
+        await PgStores.CreateAsync(await cluster.CreateDatabaseAsync("conformance"), schema);
+}
+
+/// <summary>The PostgreSQL subscription store keeps the subscription contract.</summary>
 [Collection(PostgresCollection.Name)]
 public sealed class PostgreSqlSubscriptionStoreConformanceTests(PostgresCluster cluster) : SubscriptionStoreConformanceTests
 {
-    private ServiceProvider? _services;
+    private PgStores? _stores;
 
-    protected override async Task<IWebhookSubscriptionStore> CreateStoreAsync()
-    {
-        _services = Pg.Services(await cluster.CreateDatabaseAsync("subscription_conformance"));
-        await Pg.ResetAsync(_services);
-        return _services.GetRequiredService<IWebhookSubscriptionStore>();
-    }
+    protected override async Task<IWebhookSubscriptionStore> CreateStoreAsync() =>
+        (_stores = await PgConformance.CreateAsync(cluster, "subscriptions")).Subscriptions;
 
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
-        if (_services is not null)
+        if (_stores is not null)
         {
-            await _services.DisposeAsync();
+            await _stores.DisposeAsync();
         }
     }
 }
 
-/// <summary>The PostgreSQL delivery store passes the same contract tests as the in-memory one.</summary>
+/// <summary>The PostgreSQL delivery store keeps the queue contract (on the database's clock).</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class PostgreSqlDeliveryStoreConformanceTests(PostgresCluster cluster) : DeliveryStoreConformanceTests
+public sealed class PostgreSqlDeliveryQueueConformanceTests(PostgresCluster cluster) : DeliveryQueueConformanceTests
 {
-    private ServiceProvider? _services;
+    private PgStores? _stores;
 
-    protected override async Task<IWebhookDeliveryStore> CreateStoreAsync()
-    {
-        _services = Pg.Services(await cluster.CreateDatabaseAsync("delivery_conformance"));
-        await Pg.ResetAsync(_services);
-        return _services.GetRequiredService<IWebhookDeliveryStore>();
-    }
+    protected override async Task<IWebhookDeliveryStore> CreateStoreAsync() =>
+        (_stores = await PgConformance.CreateAsync(cluster, "queue")).Deliveries;
 
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
-        if (_services is not null)
+        if (_stores is not null)
         {
-            await _services.DisposeAsync();
+            await _stores.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>The PostgreSQL delivery store keeps the delivery-log contract.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgreSqlDeliveryLogConformanceTests(PostgresCluster cluster) : DeliveryLogConformanceTests
+{
+    private PgStores? _stores;
+
+    protected override async Task<IWebhookDeliveryStore> CreateStoreAsync() =>
+        (_stores = await PgConformance.CreateAsync(cluster, "log")).Deliveries;
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_stores is not null)
+        {
+            await _stores.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>The PostgreSQL delivery store keeps the administration contract.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgreSqlDeliveryAdministrationConformanceTests(PostgresCluster cluster) : DeliveryAdministrationConformanceTests
+{
+    private PgStores? _stores;
+
+    protected override async Task<IWebhookDeliveryStore> CreateStoreAsync() =>
+        (_stores = await PgConformance.CreateAsync(cluster, "administration")).Deliveries;
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_stores is not null)
+        {
+            await _stores.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>The PostgreSQL delivery store keeps the statistics contract (counted from the attempts).</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgreSqlDeliveryStatisticsConformanceTests(PostgresCluster cluster) : DeliveryStatisticsConformanceTests
+{
+    private PgStores? _stores;
+
+    protected override async Task<IWebhookDeliveryStore> CreateStoreAsync() =>
+        (_stores = await PgConformance.CreateAsync(cluster, "statistics")).Deliveries;
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_stores is not null)
+        {
+            await _stores.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>The PostgreSQL delivery store keeps the retention contract.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgreSqlDeliveryRetentionConformanceTests(PostgresCluster cluster) : DeliveryRetentionConformanceTests
+{
+    private PgStores? _stores;
+
+    protected override async Task<IWebhookDeliveryStore> CreateStoreAsync() =>
+        (_stores = await PgConformance.CreateAsync(cluster, "retention")).Deliveries;
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_stores is not null)
+        {
+            await _stores.DisposeAsync();
         }
     }
 }

@@ -25,7 +25,7 @@ internal static class Pg
         var db = services.GetRequiredService<PostgreSqlWebhookDatabase>();
         await db.EnsureSchemaAsync(default);
         await using var command = db.DataSource.CreateCommand(db.Sql(
-            "TRUNCATE {s}.subscriptions, {s}.messages, {s}.deliveries, {s}.attempts, {s}.stats, {s}.health, {s}.idempotency_keys"));
+            "TRUNCATE {s}.subscriptions, {s}.messages, {s}.deliveries, {s}.attempts, {s}.idempotency_keys"));
         await command.ExecuteNonQueryAsync();
     }
 

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Webhooks.Core;
-using Webhooks.Core.Delivery;
 using Webhooks.Core.Subscriptions;
 using Webhooks.Core.Tests.Infrastructure;
 
@@ -9,14 +8,15 @@ namespace Webhooks.PostgreSql.Tests.Infrastructure;
 
 internal static class PgHosts
 {
-    /// <summary>A real host on PostgreSQL (dispatcher, listener, retention) with two event types registered.</summary>
+    /// <summary>A real host on PostgreSQL (dispatcher, listener, the engine's retention) with two event types registered.</summary>
     public static Task<WebhookHost> StartAsync(
         string connectionString,
         string schema,
         Action<WebhookOptions>? options = null,
         Action<PostgreSqlWebhookOptions>? postgres = null,
         LogCapture? logs = null,
-        bool start = true) =>
+        bool start = true,
+        Action<IServiceCollection>? configure = null) =>
         WebhookHost.StartAsync(
             b => b.AddEventType("order.created").AddEventType("order.shipped").UsePostgreSql(connectionString, o =>
             {
@@ -30,6 +30,8 @@ internal static class PgHosts
                 {
                     services.AddLogging(l => l.AddProvider(logs));
                 }
+
+                configure?.Invoke(services);
             },
             start);
 
