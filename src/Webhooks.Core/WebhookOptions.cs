@@ -1,3 +1,4 @@
+using Webhooks.Core.Delivery;
 using Webhooks.Core.Security;
 using Webhooks.Core.Signing;
 
@@ -118,6 +119,10 @@ public sealed class WebhookOptions
     /// <summary>How many deliveries one retention step removes, so a large backlog is removed in short steps.</summary>
     /// <value>The default value is 1,000.</value>
     public int RetentionBatchSize { get; set; } = 1000;
+
+    /// <summary>The hosted dispatcher: whether this process sends (<c>Webhooks:Dispatcher:Enabled</c>).</summary>
+    /// <value>By default the hosted dispatcher runs.</value>
+    public WebhookDispatcherOptions Dispatcher { get; set; } = new();
 
     /// <summary>Most finished deliveries (with their attempts) the in-memory store keeps; the oldest go first. Pending ones are never dropped.</summary>
     /// <value>The default value is 10,000.</value>

@@ -106,7 +106,9 @@ public static class WebhooksServiceCollectionExtensions
             sp.GetRequiredService<WebhookSender>(),
             sp.GetRequiredService<IOptions<WebhookOptions>>(),
             sp.GetRequiredService<TimeProvider>()));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WebhookDispatcher>());
+        services.TryAddSingleton<WebhookDeliveryProcessor>();
+        services.TryAddSingleton<IWebhookDispatcher, WebhookDispatcher>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WebhookDispatcherService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WebhookRetentionService>());
         WebhookSecurityRegistration.AddWebhookSecurity(services);
 

@@ -57,7 +57,7 @@ public sealed class EndpointFairnessTests
     [InlineData("https://user:pw@host.example/x", "https://host.example:443")]
     public void EndpointOf_TakesSchemeHostAndPort(string url, string expected)
         => new ServiceCollection().AddLogging().AddWebhooks().Services.BuildServiceProvider()
-            .GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<WebhookDispatcher>().Single()
+            .GetRequiredService<WebhookDeliveryProcessor>()
             .EndpointOf(url).Should().Be(expected);
 
     private static void InterlockedMax(ref int target, int value)

@@ -95,7 +95,7 @@ public sealed class EngineRulesTests
         }, "the delivery to be given up");
         var attempt = (await host.Deliveries.GetDeliveryAsync(null, failed.Id))!.Attempts.Should().ContainSingle().Subject;
         attempt.ErrorKind.Should().Be(WebhookErrorKind.ProcessingFailed);
-        attempt.Error.Should().Contain($"could not be processed {WebhookDispatcher.MaxProcessingTries} times").And.Contain("InvalidOperationException");
+        attempt.Error.Should().Contain($"could not be processed {WebhookDeliveryProcessor.MaxProcessingTries} times").And.Contain("InvalidOperationException");
         receiver.Requests.Should().BeEmpty();
     }
 
@@ -296,7 +296,7 @@ public sealed class EngineRulesTests
         }
 
         await receiver.WaitForAsync(40);
-        var dispatcher = host.Services.GetServices<IHostedService>().OfType<WebhookDispatcher>().Single();
+        var dispatcher = host.Services.GetRequiredService<WebhookDeliveryProcessor>();
         await Eventually.TrueAsync(() => Task.FromResult(dispatcher.InFlightEndpointCount == 0), "the in-flight map to empty");
     }
 

@@ -1,0 +1,390 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Webhooks.Core.Signing;
+using Webhooks.Core.Subscriptions;
+
+namespace Webhooks.Core.Delivery;
+
+/// <summary>
+/// One attempt, start to end, the same whichever dispatcher drives it (the hosted loop or an
+/// on-demand <see cref="IWebhookDispatcher.DispatchAsync"/>): reads the subscription, checks that
+/// the lease outlives the attempt and that the receiver has room, sends, completes the attempt
+/// under the lease, applies the health rules and tells observers. One per process, so the
+/// per-endpoint in-flight cap holds across every driver.
+/// </summary>
+internal sealed partial class WebhookDeliveryProcessor(
+    IWebhookDeliveryStore deliveries,
+    ProtectedSubscriptionStore subscriptions,
+    WebhookSender sender,
+    WebhookEndpointHealth health,
+    IWebhookRetryPolicy retryPolicy,
+    IEnumerable<IWebhookObserver> observers,
+    IOptions<WebhookOptions> options,
+    TimeProvider time,
+    ILogger<WebhookDeliveryProcessor> logger)
+{
+    /// <summary>How often a delivery whose processing keeps failing (not its sending) is tried before it is recorded as failed.</summary>
+    internal const int MaxProcessingTries = 5;
+
+    private readonly IWebhookObserver[] _observers = [.. observers];
+    private readonly Dictionary<string, int> _inFlight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _endpointOfUrl = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _processingFailures = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Makes one attempt under <paramref name="lease"/> (or hands the lease back) and records it.
+    /// Never throws: every outcome, failures of processing included, ends recorded or released.
+    /// </summary>
+    /// <param name="lease">The lease.</param>
+    /// <param name="leasedAt">The <see cref="Stopwatch"/> timestamp taken before the lease was asked for.</param>
+    /// <param name="token">Cuts the attempt short (shutdown): the lease is then handed back.</param>
+    /// <returns>What happened.</returns>
+    public async Task<WebhookProcessOutcome> ProcessAsync(WebhookLease lease, long leasedAt, CancellationToken token)
+    {
+        var delivery = lease.Delivery;
+        try
+        {
+            var subscription = await subscriptions.GetAsync(delivery.SubscriptionId, token).ConfigureAwait(false);
+            if (subscription is null || !subscription.Active)
+            {
+                var reason = subscription is null
+                    ? "The subscription was deleted; nothing was sent."
+                    : "The subscription is disabled; nothing was sent." + (subscription.DisabledReason is { } r ? " " + r : "");
+                return await FinishUnsentAsync(lease, reason).ConfigureAwait(false);
+            }
+
+            // Time spent in the buffer or reading the subscription counts against the lease: send only
+            // if the attempt can finish before anyone else may take the delivery over.
+            var o = options.Value;
+            var leaseLeft = o.LeaseDuration - Stopwatch.GetElapsedTime(leasedAt);
+            var margin = TimeSpan.FromTicks(Math.Min(TimeSpan.TicksPerSecond, (o.LeaseDuration - o.AttemptTimeout).Ticks / 2));
+            if (leaseLeft < o.AttemptTimeout + margin)
+            {
+                LogLeaseTooShort(logger, delivery.Id, leaseLeft.TotalSeconds);
+                await ReleaseAsync(lease, TimeSpan.Zero).ConfigureAwait(false);
+                return WebhookProcessOutcome.Released;
+            }
+
+            var endpoint = EndpointOf(subscription.Url);
+            if (!TryEnterEndpoint(endpoint))
+            {
+                // The receiver already has as many attempts in flight as allowed: do not let it hold a
+                // worker (a hanging receiver would starve every other one); try again a little later.
+                LogDeferred(logger, delivery.Id, endpoint);
+                await ReleaseAsync(lease, EndpointBusyDelay).ConfigureAwait(false);
+                return WebhookProcessOutcome.Released;
+            }
+
+            WebhookAttempt attempt;
+            TimeSpan? retryAfter;
+            try
+            {
+                var target = new WebhookTarget(
+                    subscription.Url,
+                    subscription.Auth,
+                    subscription.Headers,
+                    WebhookSigningSecrets.Active(subscription.Secrets, time.GetUtcNow()),
+                    subscription.SignatureScheme ?? options.Value.DefaultSignatureScheme,
+                    subscription.Name);
+                (attempt, retryAfter) = await sender.SendAsync(target, lease.Message, delivery.AttemptCount + 1, token).ConfigureAwait(false);
+            }
+            finally
+            {
+                ExitEndpoint(endpoint);
+            }
+
+            var transition = Decide(attempt, retryAfter);
+            if (!await CompleteAsync(lease, attempt, transition).ConfigureAwait(false))
+            {
+                LogLeaseLost(logger, delivery.Id);
+                return WebhookProcessOutcome.LeaseLost;
+            }
+
+            _processingFailures.TryRemove(delivery.Id, out _);
+            LogAttempt(logger, delivery.Id, delivery.SubscriptionId, attempt.Number, attempt.StatusCode ?? 0, attempt.ErrorKind, transition.Status);
+            var change = await health.RecordAsync(subscription, attempt).ConfigureAwait(false);
+            await NotifyAsync(delivery, attempt, transition, change).ConfigureAwait(false);
+            return transition.Status switch
+            {
+                WebhookDeliveryStatus.Succeeded => WebhookProcessOutcome.Succeeded,
+                WebhookDeliveryStatus.Pending => WebhookProcessOutcome.Retrying,
+                _ => WebhookProcessOutcome.Failed,
+            };
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            await ReleaseAsync(lease, TimeSpan.Zero).ConfigureAwait(false);
+            return WebhookProcessOutcome.Released;
+        }
+        catch (Exception ex)
+        {
+            return await ProcessingFailedAsync(lease, ex).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Hands a lease back without an attempt; a failure is logged (the lease then expires and is taken over).</summary>
+    /// <param name="lease">The lease.</param>
+    /// <param name="delay">How long until the delivery is due again.</param>
+    /// <returns>A task.</returns>
+    public async Task ReleaseAsync(WebhookLease lease, TimeSpan delay)
+    {
+        try
+        {
+            await deliveries.ReleaseAsync(lease, delay, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            LogReleaseFailed(logger, ex, lease.Delivery.Id);
+        }
+    }
+
+    /// <summary>
+    /// Records the attempt; if the store refuses it (say, a value it cannot hold), records it again
+    /// without the receiver's answer rather than send the delivery again.
+    /// </summary>
+    private async Task<bool> CompleteAsync(WebhookLease lease, WebhookAttempt attempt, WebhookDeliveryTransition transition)
+    {
+        try
+        {
+            return await deliveries.CompleteAttemptAsync(lease, attempt, transition, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (attempt.ResponseExcerpt is not null || attempt.Error is not null)
+        {
+            LogRecordRetried(logger, ex, lease.Delivery.Id);
+            var bare = attempt with { ResponseExcerpt = null, Error = attempt.Error is null ? null : "The attempt's error text could not be stored." };
+            return await deliveries.CompleteAttemptAsync(lease, bare, transition, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<WebhookProcessOutcome> FinishUnsentAsync(WebhookLease lease, string reason)
+    {
+        var transition = new WebhookDeliveryTransition(WebhookDeliveryStatus.Failed, Reason: reason);
+        if (!await deliveries.CompleteAttemptAsync(lease, null, transition, CancellationToken.None).ConfigureAwait(false))
+        {
+            LogLeaseLost(logger, lease.Delivery.Id);
+            return WebhookProcessOutcome.LeaseLost;
+        }
+
+        _processingFailures.TryRemove(lease.Delivery.Id, out _);
+        if (_observers.Length > 0)
+        {
+            var after = lease.Delivery with { Status = WebhookDeliveryStatus.Failed, NextAttemptAt = null, LastError = reason };
+            await NotifyAsync(o => o.OnDeliveryNotSentAsync(after, reason, CancellationToken.None)).ConfigureAwait(false);
+        }
+
+        return WebhookProcessOutcome.NotSent;
+    }
+
+    /// <summary>
+    /// Processing (not the receiver) failed: a store, the secret protector or a signer threw. Try
+    /// again a little later, a bounded number of times, then record a failed attempt that says why,
+    /// so a delivery never loops unrecorded.
+    /// </summary>
+    private async Task<WebhookProcessOutcome> ProcessingFailedAsync(WebhookLease lease, Exception ex)
+    {
+        var id = lease.Delivery.Id;
+        if (_processingFailures.Count > 10_000)
+        {
+            _processingFailures.Clear(); // bounded: at worst a few deliveries get extra tries
+        }
+
+        int failures = _processingFailures.AddOrUpdate(id, 1, static (_, n) => n + 1);
+        LogProcessFailed(logger, ex, id, failures, MaxProcessingTries);
+        try
+        {
+            if (failures < MaxProcessingTries)
+            {
+                await deliveries.ReleaseAsync(lease, TimeSpan.FromSeconds(Math.Pow(4, failures)), CancellationToken.None).ConfigureAwait(false);
+                return WebhookProcessOutcome.Released;
+            }
+
+            var attempt = new WebhookAttempt
+            {
+                Number = lease.Delivery.AttemptCount + 1,
+                StartedAt = time.GetUtcNow(),
+                ErrorKind = WebhookErrorKind.ProcessingFailed,
+                Error = $"The delivery could not be processed {failures} times ({ex.GetType().Name}); it was given up. Fix the cause (see the app's log), then redeliver it.",
+            };
+            if (await deliveries.CompleteAttemptAsync(lease, attempt, new WebhookDeliveryTransition(WebhookDeliveryStatus.Failed), CancellationToken.None).ConfigureAwait(false))
+            {
+                _processingFailures.TryRemove(id, out _);
+                await NotifyAsync(o => o.OnDeliveryFailedAsync(lease.Delivery with { Status = WebhookDeliveryStatus.Failed, AttemptCount = attempt.Number, LastError = attempt.Error }, attempt, CancellationToken.None)).ConfigureAwait(false);
+                return WebhookProcessOutcome.Failed;
+            }
+
+            return WebhookProcessOutcome.LeaseLost;
+        }
+        catch (Exception again)
+        {
+            // The store itself is failing: the lease expires and the delivery is taken again later; nothing is lost.
+            LogReleaseFailed(logger, again, id);
+            return WebhookProcessOutcome.Released;
+        }
+    }
+
+    /// <summary>How many endpoints have attempts in flight now (the map keeps no others).</summary>
+    internal int InFlightEndpointCount
+    {
+        get
+        {
+            lock (_inFlight)
+            {
+                return _inFlight.Count;
+            }
+        }
+    }
+
+    private TimeSpan EndpointBusyDelay => TimeSpan.FromTicks(Math.Clamp(options.Value.AttemptTimeout.Ticks / 10, TimeSpan.TicksPerMillisecond * 100, TimeSpan.TicksPerSecond * 2));
+
+    private bool TryEnterEndpoint(string endpoint)
+    {
+        lock (_inFlight)
+        {
+            _inFlight.TryGetValue(endpoint, out var n);
+            if (n >= options.Value.MaxConnectionsPerEndpoint)
+            {
+                return false;
+            }
+
+            _inFlight[endpoint] = n + 1;
+            return true;
+        }
+    }
+
+    private void ExitEndpoint(string endpoint)
+    {
+        lock (_inFlight)
+        {
+            if (_inFlight.TryGetValue(endpoint, out var n))
+            {
+                if (n <= 1)
+                {
+                    _inFlight.Remove(endpoint); // the map holds only endpoints with attempts in flight
+                }
+                else
+                {
+                    _inFlight[endpoint] = n - 1;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The connection pool a URL is sent through: scheme, host and port as the handler sees them
+    /// (default port made explicit, host lower-cased, user info dropped), so spellings of one
+    /// endpoint share one in-flight cap.
+    /// </summary>
+    internal string EndpointOf(string url)
+    {
+        if (_endpointOfUrl.TryGetValue(url, out var endpoint))
+        {
+            return endpoint;
+        }
+
+        endpoint = Uri.TryCreate(url, UriKind.Absolute, out var uri)
+            ? uri.GetComponents(UriComponents.Scheme | UriComponents.Host | UriComponents.StrongPort, UriFormat.UriEscaped).ToLowerInvariant()
+            : url;
+        if (_endpointOfUrl.Count > 10_000)
+        {
+            _endpointOfUrl.Clear();
+        }
+
+        _endpointOfUrl[url] = endpoint;
+        return endpoint;
+    }
+
+    private WebhookDeliveryTransition Decide(WebhookAttempt attempt, TimeSpan? retryAfter)
+    {
+        if (attempt.Succeeded)
+        {
+            return new(WebhookDeliveryStatus.Succeeded);
+        }
+
+        // 410 Gone, a target the network policy refuses, and a delivery that cannot be prepared (no
+        // signer for its scheme) do not get better by waiting: fail now (the delivery stays
+        // redeliverable once the cause is fixed).
+        if (attempt.StatusCode == 410 || attempt.ErrorKind is WebhookErrorKind.Blocked or WebhookErrorKind.ProcessingFailed)
+        {
+            return new(WebhookDeliveryStatus.Failed);
+        }
+
+        var delay = retryPolicy.GetNextDelay(new WebhookRetryContext(attempt.Number, attempt.StatusCode, attempt.ErrorKind, retryAfter));
+        return delay is { } d
+            ? new(WebhookDeliveryStatus.Pending, d)
+            : new(WebhookDeliveryStatus.Failed);
+    }
+
+    private async Task NotifyAsync(WebhookDelivery before, WebhookAttempt attempt, WebhookDeliveryTransition transition, WebhookHealthChange change)
+    {
+        if (_observers.Length == 0)
+        {
+            return; // the hot path: nothing to tell
+        }
+
+        var after = before with
+        {
+            Status = transition.Status,
+            AttemptCount = attempt.Number,
+            LastAttemptAt = attempt.StartedAt,
+            LastStatusCode = attempt.StatusCode,
+            LastError = attempt.Error,
+            NextAttemptAt = transition.Status == WebhookDeliveryStatus.Pending ? time.GetUtcNow() + transition.RetryDelay : null,
+        };
+        await NotifyAsync(o => o.OnAttemptAsync(before, attempt, CancellationToken.None)).ConfigureAwait(false);
+        if (change.Recovered)
+        {
+            await NotifyAsync(o => o.OnDeliveryRecoveredAsync(after, attempt, CancellationToken.None)).ConfigureAwait(false);
+        }
+
+        if (transition.Status == WebhookDeliveryStatus.Failed)
+        {
+            await NotifyAsync(o => o.OnDeliveryFailedAsync(after, attempt, CancellationToken.None)).ConfigureAwait(false);
+        }
+
+        if (change.Disabled is { } disabled)
+        {
+            await NotifyAsync(o => o.OnSubscriptionDisabledAsync(disabled, change.DisabledReason!, CancellationToken.None)).ConfigureAwait(false);
+        }
+    }
+
+    private async Task NotifyAsync(Func<IWebhookObserver, Task> call)
+    {
+        foreach (var observer in _observers)
+        {
+            try
+            {
+                await call(observer).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                LogObserverFailed(logger, ex, observer.GetType().Name);
+            }
+        }
+    }
+
+    [LoggerMessage(1, LogLevel.Debug, "Delivery {DeliveryId} to subscription {SubscriptionId}: attempt {Attempt} answered {StatusCode} ({ErrorKind}); now {Status}.")]
+    private static partial void LogAttempt(ILogger logger, string deliveryId, string subscriptionId, int attempt, int statusCode, WebhookErrorKind errorKind, WebhookDeliveryStatus status);
+
+    [LoggerMessage(4, LogLevel.Warning, "The lease on delivery {DeliveryId} expired before its attempt was recorded; another dispatcher has it.")]
+    private static partial void LogLeaseLost(ILogger logger, string deliveryId);
+
+    [LoggerMessage(5, LogLevel.Error, "Processing delivery {DeliveryId} failed ({Failures} of {MaxTries} tries before it is given up).")]
+    private static partial void LogProcessFailed(ILogger logger, Exception exception, string deliveryId, int failures, int maxTries);
+
+    [LoggerMessage(6, LogLevel.Warning, "Could not release the lease on delivery {DeliveryId}; it will be taken over when the lease expires.")]
+    private static partial void LogReleaseFailed(ILogger logger, Exception exception, string deliveryId);
+
+    [LoggerMessage(7, LogLevel.Warning, "Webhook observer {Observer} threw; ignored.")]
+    private static partial void LogObserverFailed(ILogger logger, Exception exception, string observer);
+
+    [LoggerMessage(9, LogLevel.Debug, "Delivery {DeliveryId} deferred: {Endpoint} already has the most attempts in flight allowed (WebhookOptions.MaxConnectionsPerEndpoint).")]
+    private static partial void LogDeferred(ILogger logger, string deliveryId, string endpoint);
+
+    [LoggerMessage(10, LogLevel.Warning, "Delivery {DeliveryId} not sent: only {LeaseLeftSeconds} s of its lease were left, less than an attempt may take; released for another turn (raise WebhookOptions.LeaseDuration if this repeats).")]
+    private static partial void LogLeaseTooShort(ILogger logger, string deliveryId, double leaseLeftSeconds);
+
+    [LoggerMessage(11, LogLevel.Warning, "The store refused to record delivery {DeliveryId}'s attempt; recording it again without the receiver's answer.")]
+    private static partial void LogRecordRetried(ILogger logger, Exception exception, string deliveryId);
+}

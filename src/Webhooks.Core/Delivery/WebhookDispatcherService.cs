@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Webhooks.Core.Delivery;
+
+/// <summary>
+/// The hosted dispatcher loop (the default driver; <see cref="WebhookDispatcherOptions.Enabled"/>
+/// turns it off): leases due deliveries in batches into a bounded buffer and runs up to
+/// <see cref="WebhookOptions.MaxConcurrentDeliveries"/> attempts at once through the
+/// <see cref="WebhookDeliveryProcessor"/>. On shutdown it stops leasing, lets in-flight attempts
+/// finish within the host's shutdown timeout, and hands back the leases of any it had to cut short.
+/// </summary>
+/// <remarks>Logs under <see cref="WebhookDispatcher"/>'s category, as dispatch-once does.</remarks>
+internal sealed partial class WebhookDispatcherService(
+    IWebhookDeliveryStore deliveries,
+    WebhookDeliveryProcessor processor,
+    WebhookDispatchSignal signal,
+    IOptions<WebhookOptions> options,
+    TimeProvider time,
+    ILogger<WebhookDispatcher> logger) : BackgroundService
+{
+    private const int MaxBatch = 256;
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+
+    private readonly CancellationTokenSource _abort = new();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var o = options.Value;
+        if (!o.Dispatcher.Enabled)
+        {
+            LogDisabled(logger);
+            return;
+        }
+
+        // One feeder leases due deliveries into a bounded buffer; MaxConcurrentDeliveries workers
+        // take from it and send, each in its own loop (as a hand-written HttpClient loop would), so
+        // a busy dispatcher costs no extra hand-off per delivery.
+        var buffer = Channel.CreateBounded<(WebhookLease Lease, long LeasedAt)>(new BoundedChannelOptions(o.MaxConcurrentDeliveries)
+        {
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        var workers = new Task[o.MaxConcurrentDeliveries];
+        for (int i = 0; i < workers.Length; i++)
+        {
+            workers[i] = Task.Run(() => WorkAsync(buffer.Reader, stoppingToken), CancellationToken.None);
+        }
+
+        try
+        {
+            await FeedAsync(buffer, o, stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            buffer.Writer.TryComplete();
+            await Task.WhenAll(workers).ConfigureAwait(false);
+        }
+    }
+
+    private async Task FeedAsync(Channel<(WebhookLease Lease, long LeasedAt)> buffer, WebhookOptions o, CancellationToken stoppingToken)
+    {
+        var backoff = TimeSpan.Zero;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (!await buffer.Writer.WaitToWriteAsync(stoppingToken).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                int room = o.MaxConcurrentDeliveries - buffer.Reader.Count;
+
+                // Taken before the call: the lease runs from no later than this, whatever the store's clock says.
+                long leasedAt = Stopwatch.GetTimestamp();
+                var leases = await deliveries.LeaseAsync(Math.Clamp(room, 1, MaxBatch), o.LeaseDuration, stoppingToken).ConfigureAwait(false);
+                if (leases.Count == 0)
+                {
+                    await signal.WaitAsync(o.PollInterval, time, stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                for (int i = 0; i < leases.Count; i++)
+                {
+                    var item = (leases[i], leasedAt);
+                    if (!buffer.Writer.TryWrite(item))
+                    {
+                        try
+                        {
+                            await buffer.Writer.WriteAsync(item, stoppingToken).ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            // Stopping: hand back what was leased but never started.
+                            for (int j = i; j < leases.Count; j++)
+                            {
+                                await processor.ReleaseAsync(leases[j], TimeSpan.Zero).ConfigureAwait(false);
+                            }
+
+                            throw;
+                        }
+                    }
+                }
+
+                backoff = TimeSpan.Zero;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromSeconds(1) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+                LogStoreError(logger, ex, backoff.TotalSeconds);
+                try
+                {
+                    await Task.Delay(backoff, time, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private async Task WorkAsync(ChannelReader<(WebhookLease Lease, long LeasedAt)> reader, CancellationToken stoppingToken)
+    {
+        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var item))
+            {
+                if (stoppingToken.IsCancellationRequested)
+                {
+                    await processor.ReleaseAsync(item.Lease, TimeSpan.Zero).ConfigureAwait(false); // buffered, not started: back to the queue
+                }
+                else
+                {
+                    await processor.ProcessAsync(item.Lease, item.LeasedAt, _abort.Token).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // base.StopAsync stops leasing and waits for ExecuteAsync (which waits for in-flight
+        // attempts) until the host's shutdown timeout; past that, cut the attempts short.
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (ExecuteTask is { IsCompleted: false } running)
+        {
+            LogShutdownAbort(logger);
+            await _abort.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await running.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // The leases left will expire and be taken over: nothing is lost.
+            }
+        }
+    }
+
+    public override void Dispose()
+    {
+        _abort.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(2, LogLevel.Warning, "The delivery store failed; retrying in {BackoffSeconds} s.")]
+    private static partial void LogStoreError(ILogger logger, Exception exception, double backoffSeconds);
+
+    [LoggerMessage(8, LogLevel.Warning, "Shutdown timeout reached with attempts in flight; cancelling them and returning their deliveries to the queue.")]
+    private static partial void LogShutdownAbort(ILogger logger);
+
+    [LoggerMessage(12, LogLevel.Information, "The hosted webhook dispatcher is disabled (Webhooks:Dispatcher:Enabled=false): this process enqueues but does not send; another process, or calls to IWebhookDispatcher.DispatchAsync, must.")]
+    private static partial void LogDisabled(ILogger logger);
+}
