@@ -43,6 +43,12 @@ if (builder.Configuration.GetConnectionString("Webhooks") is { Length: > 0 } con
     builder.Services.Configure<PostgreSqlWebhookOptions>(webhooksSection.GetSection("PostgreSql")); // Webhooks:PostgreSql:Schema, ListenForNotifications
     // History is removed after Webhooks:RetentionPeriod (30 days by default), the same setting for every store that supports it.
 }
+else if (builder.Configuration.GetConnectionString("WebhooksSqlite") is { Length: > 0 } sqlite)
+{
+    // One file, e.g. ConnectionStrings__WebhooksSqlite="Data Source=orders-webhooks.db". With
+    // Webhooks__Dispatcher__Enabled=false this app only enqueues and samples/Webhooks.Samples.Worker sends.
+    webhooks.UseSqlite(sqlite);
+}
 
 var app = builder.Build();
 
