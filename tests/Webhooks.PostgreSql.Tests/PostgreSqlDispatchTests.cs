@@ -57,6 +57,35 @@ public sealed class PostgreSqlDispatchTests(PostgresCluster cluster, Xunit.Abstr
     }
 
     [Fact]
+    public async Task PublishOnlyInstance_AndTwoOverlappingDispatchOnceCallers_SendEachDeliveryOnce()
+    {
+        const string schema = "dispatch_once";
+        var cs = await cluster.CreateDatabaseAsync("dispatchonce");
+        await using var receiver = await TestReceiver.StartAsync();
+        await using var web = await PgHosts.StartAsync(cs, schema, o => o.Dispatcher.Enabled = false);
+        await using var fn1 = await PgHosts.StartAsync(cs, schema, o => { o.Dispatcher.Enabled = false; o.MaxConcurrentDeliveries = 4; });
+        await using var fn2 = await PgHosts.StartAsync(cs, schema, o => { o.Dispatcher.Enabled = false; o.MaxConcurrentDeliveries = 4; });
+        await PgHosts.SubscribeAsync(web, receiver.Url("/s"), "s");
+        for (int i = 0; i < 100; i++)
+        {
+            await web.Publisher.PublishAsync("order.created", new { id = i });
+        }
+
+        await Task.Delay(500);
+        receiver.Requests.Should().BeEmpty("no dispatcher runs anywhere: deliveries wait");
+        (await PgHosts.CountAsync(cs, schema, WebhookDeliveryStatus.Pending)).Should().Be(100);
+
+        var results = await Task.WhenAll(
+            Task.Run(() => fn1.Services.GetRequiredService<IWebhookDispatcher>().DispatchAsync(TimeSpan.FromSeconds(60))),
+            Task.Run(() => fn2.Services.GetRequiredService<IWebhookDispatcher>().DispatchAsync(TimeSpan.FromSeconds(60))));
+
+        results.Sum(r => r.Succeeded).Should().Be(100);
+        receiver.Requests.Should().HaveCount(100);
+        receiver.Requests.Select(r => r.Header("webhook-id")).Should().OnlyHaveUniqueItems("leases keep overlapping callers apart");
+        (await PgHosts.CountAsync(cs, schema, WebhookDeliveryStatus.Succeeded)).Should().Be(100);
+    }
+
+    [Fact]
     public async Task Notify_WakesIdleDispatcherOfAnotherInstanceWithoutPolling()
     {
         const string schema = "notify";
