@@ -132,6 +132,13 @@ public sealed class WebhookOptions
     /// <value>By default private, loopback (except in Development), link-local and other special addresses are blocked; any port.</value>
     public WebhookNetworkOptions Network { get; set; } = new();
 
+    /// <summary>
+    /// Whether each delivery carries the W3C <c>traceparent</c> (and <c>tracestate</c>) of its attempt's
+    /// span, so a receiver's trace continues the sender's. These headers are not covered by the signature.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/> (sent only when the attempt is traced).</value>
+    public bool SendTraceContext { get; set; } = true;
+
     /// <summary>The <c>User-Agent</c> sent with every delivery.</summary>
     /// <value>The default value is <c>Webhooks.Core/1.0</c>.</value>
     public string UserAgent { get; set; } = "Webhooks.Core/1.0";

@@ -24,6 +24,16 @@ public sealed record WebhookMessage
     /// <summary>Until when (engine's clock) the idempotency key suppresses a second publish: <see cref="CreatedAt"/> plus the window.</summary>
     public DateTimeOffset? IdempotencyExpiresAt { get; init; }
 
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the publish (<c>00-{trace id}-{span id}-{flags}</c>) when it was
+    /// traced, so an attempt sent later, by any instance, links to it. A store that can keeps it with the
+    /// message; one that cannot returns <see langword="null"/> and the link is lost, nothing else.
+    /// </summary>
+    public string? TraceParent { get; init; }
+
+    /// <summary>The W3C <c>tracestate</c> that came with <see cref="TraceParent"/>, if any.</summary>
+    public string? TraceState { get; init; }
+
     /// <summary>The exact body every delivery of the message sends.</summary>
     public required ReadOnlyMemory<byte> Payload { get; init; }
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Webhooks.Core.Diagnostics;
 using Webhooks.Core.Signing;
 using Webhooks.Core.Subscriptions;
 
@@ -22,6 +23,7 @@ internal sealed partial class WebhookDeliveryProcessor(
     IWebhookRetryPolicy retryPolicy,
     IEnumerable<IWebhookObserver> observers,
     IOptions<WebhookOptions> options,
+    WebhookTelemetry telemetry,
     TimeProvider time,
     ILogger<WebhookDeliveryProcessor> logger)
 {
@@ -103,6 +105,7 @@ internal sealed partial class WebhookDeliveryProcessor(
             }
 
             _processingFailures.TryRemove(delivery.Id, out _);
+            telemetry.Attempted(delivery.EventType, attempt, transition.Status, HostOf(endpoint), lease.Message.CreatedAt, time.GetUtcNow());
             LogAttempt(logger, delivery.Id, delivery.SubscriptionId, attempt.Number, attempt.StatusCode ?? 0, attempt.ErrorKind, transition.Status);
             var change = await health.RecordAsync(subscription, attempt).ConfigureAwait(false);
             await NotifyAsync(delivery, attempt, transition, change).ConfigureAwait(false);
@@ -269,6 +272,14 @@ internal sealed partial class WebhookDeliveryProcessor(
                 }
             }
         }
+    }
+
+    /// <summary>The host part of an endpoint key (<c>scheme://host:port</c>), for the <c>server.address</c> tag.</summary>
+    private static string HostOf(string endpoint)
+    {
+        int start = endpoint.IndexOf("://", StringComparison.Ordinal) + 3;
+        int end = endpoint.LastIndexOf(':');
+        return end > start ? endpoint[start..end] : endpoint[start..];
     }
 
     /// <summary>

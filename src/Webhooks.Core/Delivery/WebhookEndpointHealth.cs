@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Webhooks.Core.Diagnostics;
 using Webhooks.Core.Subscriptions;
 
 namespace Webhooks.Core.Delivery;
@@ -15,6 +16,7 @@ namespace Webhooks.Core.Delivery;
 internal sealed partial class WebhookEndpointHealth(
     ProtectedSubscriptionStore subscriptions,
     IOptions<WebhookOptions> options,
+    WebhookTelemetry telemetry,
     TimeProvider time,
     ILogger<WebhookEndpointHealth> logger)
 {
@@ -78,6 +80,7 @@ internal sealed partial class WebhookEndpointHealth(
 
                 if (disabledReason is not null)
                 {
+                    telemetry.Disabled(attempt.StatusCode == 410 ? "gone" : "failing");
                     LogDisabled(logger, stored.Id, disabledReason);
                     return new WebhookHealthChange(Recovered: false, Disabled: stored, DisabledReason: disabledReason);
                 }

@@ -6,6 +6,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Unicode;
 using Microsoft.Extensions.Options;
+using Webhooks.Core.Diagnostics;
 using Webhooks.Core.Security;
 using Webhooks.Core.Signing;
 
@@ -40,8 +41,61 @@ internal sealed class WebhookSender(
         .GroupBy(s => s.Scheme, StringComparer.Ordinal)
         .ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
 
+    /// <summary>Sends one attempt inside a <c>webhook send {event type}</c> span (kind Client), linked to the publish span.</summary>
     public async Task<(WebhookAttempt Attempt, TimeSpan? RetryAfter)> SendAsync(
         WebhookTarget target, WebhookMessage message, int attemptNumber, CancellationToken cancellationToken)
+    {
+        using var activity = StartSendActivity(target, message, attemptNumber);
+        var result = await SendCoreAsync(target, message, attemptNumber, activity, cancellationToken).ConfigureAwait(false);
+        if (activity is not null)
+        {
+            var attempt = result.Attempt;
+            if (attempt.StatusCode is { } code)
+            {
+                activity.SetTag("http.response.status_code", code);
+            }
+
+            if (!attempt.Succeeded)
+            {
+                activity.SetTag("error.type", attempt.StatusCode is { } status ? status.ToString(CultureInfo.InvariantCulture) : WebhookTelemetry.ErrorType(attempt.ErrorKind));
+                activity.SetStatus(ActivityStatusCode.Error, attempt.Error);
+            }
+        }
+
+        return result;
+    }
+
+    private static Activity? StartSendActivity(WebhookTarget target, WebhookMessage message, int attemptNumber)
+    {
+        if (!WebhookTelemetry.Source.HasListeners())
+        {
+            return null;
+        }
+
+        ActivityLink[]? links = message.TraceParent is { } parent && ActivityContext.TryParse(parent, message.TraceState, isRemote: true, out var publish)
+            ? [new ActivityLink(publish)]
+            : null;
+        var activity = WebhookTelemetry.Source.StartActivity(ActivityKind.Client, parentContext: default, tags: null, links: links, name: $"webhook send {message.EventType}");
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("http.request.method", "POST");
+            if (Uri.TryCreate(target.Url, UriKind.Absolute, out var uri))
+            {
+                activity.SetTag("server.address", uri.Host);
+                activity.SetTag("server.port", uri.Port);
+                activity.SetTag("url.scheme", uri.Scheme);
+            }
+
+            activity.SetTag("webhook.event_type", message.EventType);
+            activity.SetTag("webhook.message_id", message.Id);
+            activity.SetTag("webhook.attempt", attemptNumber);
+        }
+
+        return activity;
+    }
+
+    private async Task<(WebhookAttempt Attempt, TimeSpan? RetryAfter)> SendCoreAsync(
+        WebhookTarget target, WebhookMessage message, int attemptNumber, Activity? activity, CancellationToken cancellationToken)
     {
         var o = options.Value;
         var startedAt = time.GetUtcNow();
@@ -94,6 +148,15 @@ internal sealed class WebhookSender(
         }
 
         signer.Sign(new WebhookSigningContext(message.Id, startedAt, message.Payload, target.Secrets), headers);
+        if (activity is not null && o.SendTraceContext && activity.Id is { } traceparent)
+        {
+            // Not covered by the signature: a receiver must not trust it for anything but tracing.
+            headers.TryAddWithoutValidation("traceparent", traceparent);
+            if (!string.IsNullOrEmpty(activity.TraceStateString))
+            {
+                headers.TryAddWithoutValidation("tracestate", activity.TraceStateString);
+            }
+        }
 
         // One linked source per attempt, cancelled after AttemptTimeout (through TimeProvider when
         // one other than the system clock is registered, as in tests).

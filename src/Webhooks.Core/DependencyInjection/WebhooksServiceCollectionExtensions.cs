@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Webhooks.Core;
 using Webhooks.Core.Catalog;
 using Webhooks.Core.Delivery;
+using Webhooks.Core.Diagnostics;
 using Webhooks.Core.DependencyInjection;
 using Webhooks.Core.Publishing;
 using Webhooks.Core.Serialization;
@@ -106,6 +107,7 @@ public static class WebhooksServiceCollectionExtensions
             sp.GetRequiredService<WebhookSender>(),
             sp.GetRequiredService<IOptions<WebhookOptions>>(),
             sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => new WebhookTelemetry(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton<WebhookDeliveryProcessor>();
         services.TryAddSingleton<IWebhookDispatcher, WebhookDispatcher>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WebhookDispatcherService>());
@@ -130,6 +132,9 @@ public static class WebhooksServiceCollectionExtensions
                     PooledConnectionLifetime = TimeSpan.FromMinutes(2),
                     PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
                     MaxResponseHeadersLength = 64,
+
+                    // The sender writes traceparent itself, from the attempt's span (or not at all: WebhookOptions.SendTraceContext).
+                    ActivityHeadersPropagator = System.Diagnostics.DistributedContextPropagator.CreateNoOutputPropagator(),
                 };
             })
             .ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan)

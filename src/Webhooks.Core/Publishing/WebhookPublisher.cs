@@ -1,9 +1,11 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Options;
 using Webhooks.Core.Catalog;
 using Webhooks.Core.Delivery;
+using Webhooks.Core.Diagnostics;
 using Webhooks.Core.Serialization;
 using Webhooks.Core.Subscriptions;
 
@@ -16,6 +18,7 @@ internal sealed class WebhookPublisher(
     WebhookDispatchSignal signal,
     IOptions<WebhookOptions> options,
     IOptions<WebhookSerializerOptions> serializer,
+    WebhookTelemetry telemetry,
     TimeProvider time) : IWebhookPublisher
 {
     public Task<WebhookPublishResult> PublishAsync<TPayload>(WebhookEvent<TPayload> eventType, TPayload data, WebhookPublishOptions? options = null, CancellationToken cancellationToken = default)
@@ -63,6 +66,33 @@ internal sealed class WebhookPublisher(
 
     private async Task<WebhookPublishResult> PublishCoreAsync(WebhookEventType type, Action<Utf8JsonWriter> writeData, WebhookPublishOptions? publishOptions, CancellationToken cancellationToken)
     {
+        // A child of the caller's activity; its context travels with the message, so an attempt sent
+        // later by any instance links back to it.
+        using var activity = WebhookTelemetry.Source.StartActivity($"webhook publish {type.Name}", ActivityKind.Producer);
+        activity?.SetTag("webhook.event_type", type.Name);
+        try
+        {
+            var result = await PublishStoredAsync(type, writeData, publishOptions, activity, cancellationToken).ConfigureAwait(false);
+            if (!result.IsDuplicate)
+            {
+                telemetry.Published(type.Name);
+            }
+
+            activity?.SetTag("webhook.message_id", result.MessageId);
+            activity?.SetTag("webhook.delivery_count", result.DeliveryCount);
+            activity?.SetTag("webhook.duplicate", result.IsDuplicate);
+            return result;
+        }
+        catch (Exception ex) when (activity is not null)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, ex.Message);
+            activity.SetTag("error.type", ex.GetType().FullName);
+            throw;
+        }
+    }
+
+    private async Task<WebhookPublishResult> PublishStoredAsync(WebhookEventType type, Action<Utf8JsonWriter> writeData, WebhookPublishOptions? publishOptions, Activity? activity, CancellationToken cancellationToken)
+    {
         var o = options.Value;
         var now = time.GetUtcNow();
         var timestamp = publishOptions?.Timestamp ?? now;
@@ -92,6 +122,8 @@ internal sealed class WebhookPublisher(
             CreatedAt = now,
             IdempotencyKey = idempotencyKey,
             IdempotencyExpiresAt = idempotencyKey is null ? null : now + o.IdempotencyWindow,
+            TraceParent = activity?.Id,
+            TraceState = activity?.TraceStateString,
             Payload = payload,
         };
         var batch = new WebhookDelivery[targets.Count];
