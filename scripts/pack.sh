@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 
 out=artifacts/packages
 log=artifacts/pack.log
+start=$(date +%s)
 rm -rf "$out"
 mkdir -p artifacts
 
@@ -31,10 +32,10 @@ if [ "${#projects[@]}" -eq 0 ]; then
   exit 1
 fi
 
-python3 - "$out" "${projects[@]}" <<'EOF'
+python3 - "$out" "$(( $(date +%s) - start ))" "${projects[@]}" <<'EOF'
 import glob, os, sys, zipfile
 
-out, projects = sys.argv[1], sys.argv[2:]
+out, seconds, projects = sys.argv[1], sys.argv[2], sys.argv[3:]
 problems = []
 for project in projects:
     package_id = os.path.splitext(os.path.basename(project))[0]
@@ -65,5 +66,5 @@ for project in projects:
 if problems:
     print("\n".join(problems), file=sys.stderr)
     sys.exit(1)
-print(f"{len(projects)} packages in {out}, validated, no warnings.")
+print(f"== {len(projects)} packages in {out}, validated, no warnings ({seconds} s)")
 EOF
