@@ -13,6 +13,12 @@ start=$(date +%s)
 rm -rf "$out"
 mkdir -p artifacts
 
+# Zip entries get the commit's time instead of now, so the same commit packs to the same bytes.
+if [ -z "${SOURCE_DATE_EPOCH:-}" ] && git rev-parse --git-dir >/dev/null 2>&1; then
+  SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)
+  export SOURCE_DATE_EPOCH
+fi
+
 # -warnaserror turns every warning (compiler, NuGet NU5xxx, package validation, MSBuild) into an error.
 if ! dotnet pack Webhooks.Core.sln -c Release -o "$out" -warnaserror -nologo "$@" >"$log" 2>&1; then
   grep -E ': (error|warning) ' "$log" | sort -u >&2 || tail -n 40 "$log" >&2
