@@ -181,6 +181,7 @@ internal static class WebhookApiMapper
                         Version = t.Version,
                         Deprecated = t.Deprecated,
                         Schema = t.Schema,
+                        RetryScheduleSeconds = t.RetrySchedule is { } r ? [.. r.Select(d => d.TotalSeconds)] : null,
                     })],
                 })],
         };

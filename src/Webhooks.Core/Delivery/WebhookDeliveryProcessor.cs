@@ -97,7 +97,7 @@ internal sealed partial class WebhookDeliveryProcessor(
                 ExitEndpoint(endpoint);
             }
 
-            var transition = Decide(attempt, retryAfter);
+            var transition = Decide(attempt, retryAfter, delivery.EventType);
             if (!await CompleteAsync(lease, attempt, transition).ConfigureAwait(false))
             {
                 LogLeaseLost(logger, delivery.Id);
@@ -306,7 +306,7 @@ internal sealed partial class WebhookDeliveryProcessor(
         return endpoint;
     }
 
-    private WebhookDeliveryTransition Decide(WebhookAttempt attempt, TimeSpan? retryAfter)
+    private WebhookDeliveryTransition Decide(WebhookAttempt attempt, TimeSpan? retryAfter, string eventType)
     {
         if (attempt.Succeeded)
         {
@@ -321,7 +321,7 @@ internal sealed partial class WebhookDeliveryProcessor(
             return new(WebhookDeliveryStatus.Failed);
         }
 
-        var delay = retryPolicy.GetNextDelay(new WebhookRetryContext(attempt.Number, attempt.StatusCode, attempt.ErrorKind, retryAfter));
+        var delay = retryPolicy.GetNextDelay(new WebhookRetryContext(attempt.Number, attempt.StatusCode, attempt.ErrorKind, retryAfter, eventType));
         return delay is { } d
             ? new(WebhookDeliveryStatus.Pending, d)
             : new(WebhookDeliveryStatus.Failed);
