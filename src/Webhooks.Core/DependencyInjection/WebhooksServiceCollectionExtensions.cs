@@ -108,6 +108,7 @@ public static class WebhooksServiceCollectionExtensions
             sp.GetRequiredService<IOptions<WebhookOptions>>(),
             sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(sp => new WebhookTelemetry(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.TryAddSingleton<WebhookCircuitBreaker>();
         services.TryAddSingleton<WebhookDeliveryProcessor>();
         services.TryAddSingleton<IWebhookDispatcher, WebhookDispatcher>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WebhookDispatcherService>());
