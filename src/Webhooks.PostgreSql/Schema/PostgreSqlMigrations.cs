@@ -146,6 +146,10 @@ internal static class PostgreSqlMigrations
             DROP INDEX {s}.messages_created_at;
             CREATE INDEX messages_empty ON {s}.messages (created_at) WHERE empty;
             """),
+        (4, "subscription payload filters", """
+            -- The filter's compact JSON text, kept as given (text, not jsonb, which would reorder its keys); null for none.
+            ALTER TABLE {s}.subscriptions ADD COLUMN payload_filter text;
+            """),
     ];
 
     public static int Latest => All[^1].Version;
