@@ -29,8 +29,8 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         WITH k AS (
             {key}
         ), m AS (
-            INSERT INTO {s}.messages (id, event_type, "timestamp", owner, idempotency_key, idempotency_expires_at, payload, created_at, empty)
-            SELECT @id, @event_type, @timestamp, @owner, @key, @idempotency_expires_at, @payload, @created_at, cardinality(@d_id::text[]) = 0
+            INSERT INTO {s}.messages (id, event_type, "timestamp", owner, idempotency_key, idempotency_expires_at, payload, created_at, empty, trace_parent, trace_state)
+            SELECT @id, @event_type, @timestamp, @owner, @key, @idempotency_expires_at, @payload, @created_at, cardinality(@d_id::text[]) = 0, @trace_parent, @trace_state
             WHERE EXISTS (SELECT 1 FROM k)
         ), d AS (
             INSERT INTO {s}.deliveries (id, message_id, subscription_id, event_type, owner, status, attempt_count, created_at, next_attempt_at)
@@ -83,7 +83,7 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
                l.last_attempt_at, l.last_status_code, l.last_error, l.due_at,
                m.event_type, m."timestamp", m.owner, m.idempotency_key, m.idempotency_expires_at,
                CASE WHEN row_number() OVER (PARTITION BY l.message_id ORDER BY l.id) = 1 THEN m.payload END,
-               l.owner, l.lease_id, l.lease_expires_at, m.created_at
+               l.owner, l.lease_id, l.lease_expires_at, m.created_at, m.trace_parent, m.trace_state
         FROM leased AS l JOIN {s}.messages AS m ON m.id = l.message_id
         ORDER BY l.due_at, l.id
         """);
@@ -337,6 +337,8 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
                         IdempotencyExpiresAt = NullableTime(r, 14),
                         Payload = r.GetFieldValue<byte[]>(15),
                         CreatedAt = r.GetFieldValue<DateTimeOffset>(19),
+                        TraceParent = r.IsDBNull(20) ? null : r.GetString(20),
+                        TraceState = r.IsDBNull(21) ? null : r.GetString(21),
                     };
                 }
             }
@@ -562,6 +564,8 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         p.AddWithValue("key", NpgsqlDbType.Text, (object?)message.IdempotencyKey ?? DBNull.Value);
         p.AddWithValue("idempotency_expires_at", NpgsqlDbType.TimestampTz, (object?)message.IdempotencyExpiresAt?.ToUniversalTime() ?? DBNull.Value);
         p.AddWithValue("payload", NpgsqlDbType.Bytea, message.Payload);
+        p.AddWithValue("trace_parent", NpgsqlDbType.Text, (object?)message.TraceParent ?? DBNull.Value);
+        p.AddWithValue("trace_state", NpgsqlDbType.Text, (object?)message.TraceState ?? DBNull.Value);
         p.AddWithValue("channel", db.Channel);
         if (message.IdempotencyKey is not null)
         {

@@ -150,6 +150,10 @@ internal static class PostgreSqlMigrations
             -- The filter's compact JSON text, kept as given (text, not jsonb, which would reorder its keys); null for none.
             ALTER TABLE {s}.subscriptions ADD COLUMN payload_filter text;
             """),
+        (5, "message trace context", """
+            -- The W3C trace context of the publish, so an attempt sent later by any instance links to it.
+            ALTER TABLE {s}.messages ADD COLUMN trace_parent text, ADD COLUMN trace_state text;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

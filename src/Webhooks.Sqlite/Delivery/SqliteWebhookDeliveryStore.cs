@@ -16,7 +16,7 @@ internal sealed class SqliteWebhookDeliveryStore(SqliteWebhookDatabase database)
     : IWebhookDeliveryStore, IWebhookDeliveryLog, IWebhookDeliveryAdministration, IWebhookDeliveryStatistics, IWebhookDeliveryRetention
 {
     internal const string LeaseSql = $"""
-        SELECT {DeliveryColumns}, m.timestamp, m.created_at, m.idempotency_key, m.idempotency_expires_at, m.payload
+        SELECT {DeliveryColumns}, m.timestamp, m.created_at, m.idempotency_key, m.idempotency_expires_at, m.payload, m.trace_parent, m.trace_state
         FROM deliveries d JOIN messages m ON m.id = d.message_id
         WHERE d.status = 0 AND d.due <= $now ORDER BY d.due LIMIT $max;
         """;
@@ -49,10 +49,11 @@ internal sealed class SqliteWebhookDeliveryStore(SqliteWebhookDatabase database)
             }
 
             connection.Execute("""
-                INSERT INTO messages (id, event_type, timestamp, created_at, owner, idempotency_key, idempotency_expires_at, payload)
-                VALUES ($id, $type, $timestamp, $created, $owner, $key, $expires, $payload);
+                INSERT INTO messages (id, event_type, timestamp, created_at, owner, idempotency_key, idempotency_expires_at, payload, trace_parent, trace_state)
+                VALUES ($id, $type, $timestamp, $created, $owner, $key, $expires, $payload, $traceparent, $tracestate);
                 """, ("$id", message.Id), ("$type", message.EventType), ("$timestamp", message.Timestamp.UtcTicks), ("$created", message.CreatedAt.UtcTicks),
-                ("$owner", message.Owner), ("$key", message.IdempotencyKey), ("$expires", message.IdempotencyExpiresAt?.UtcTicks), ("$payload", message.Payload.ToArray()));
+                ("$owner", message.Owner), ("$key", message.IdempotencyKey), ("$expires", message.IdempotencyExpiresAt?.UtcTicks), ("$payload", message.Payload.ToArray()),
+                ("$traceparent", message.TraceParent), ("$tracestate", message.TraceState));
             using var insert = connection.Command("""
                 INSERT INTO deliveries (id, message_id, subscription_id, event_type, owner, status, created_at, due)
                 VALUES ($id, $message, $subscription, $type, $owner, 0, $created, $now);
@@ -94,6 +95,8 @@ internal sealed class SqliteWebhookDeliveryStore(SqliteWebhookDatabase database)
                             IdempotencyKey = reader.Text(14),
                             IdempotencyExpiresAt = reader.TimeOrNull(15),
                             Payload = (byte[])reader.GetValue(16),
+                            TraceParent = reader.Text(17),
+                            TraceState = reader.Text(18),
                         };
                     }
 
