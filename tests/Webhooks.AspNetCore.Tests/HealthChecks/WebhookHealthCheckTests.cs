@@ -48,7 +48,7 @@ public sealed class WebhookHealthCheckTests
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
         await using var host = await StartAsync(
-            health => health.AddWebhooks(o => o.DegradedAfter = TimeSpan.FromMinutes(2)),
+            health => health.AddWebhooks(o => o.DegradedAfter = TimeSpan.FromMinutes(2), tags: ["ready"]),
             services =>
             {
                 services.Replace(ServiceDescriptor.Singleton<TimeProvider>(time));
