@@ -13,8 +13,8 @@ namespace Webhooks.AspNetCore.HealthChecks;
 /// </summary>
 internal sealed class WebhookHealthCheck(IServiceProvider services, TimeSpan degradedAfter) : IHealthCheck
 {
-    // A well-formed id that no subscription ever gets (ids carry their creation time; this one is from 1970).
-    private static readonly string ProbeId = WebhookIds.New(WebhookIds.SubscriptionPrefix, DateTimeOffset.UnixEpoch);
+    // A well-formed id no subscription gets: ids lead with their creation time, and this one is all zeros (1970).
+    private const string ProbeId = WebhookIds.SubscriptionPrefix + "00000000000000000000000000";
 
     private const string ProbeOwner = "webhooks-health-check";
 
