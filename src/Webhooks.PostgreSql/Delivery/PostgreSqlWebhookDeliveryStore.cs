@@ -18,7 +18,7 @@ namespace Webhooks.PostgreSql.Delivery;
 /// wakes idle dispatchers.
 /// </summary>
 internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase db) :
-    IWebhookDeliveryStore, IWebhookDeliveryLog, IWebhookDeliveryAdministration, IWebhookDeliveryStatistics, IWebhookDeliveryRetention
+    IWebhookDeliveryStore, IWebhookDeliveryLog, IWebhookDeliveryAdministration, IWebhookDeliveryStatistics, IWebhookDeliveryRetention, IWebhookDeliveryBacklog
 {
     private const string DeliveryColumns =
         "id, message_id, subscription_id, event_type, status, attempt_count, created_at, " +
@@ -220,6 +220,15 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         )
         SELECT (SELECT count(*) FROM gone)::integer, (SELECT count(*) FROM dropped) + (SELECT count(*) FROM stale),
                (SELECT count(*) FROM marked), (SELECT count(*) FROM keys)
+        """);
+
+    // Both from the partial index of pending deliveries by due time (deliveries_due): the count scans
+    // it, the earliest is its first entry. Judged against the same statement's clock.
+    private readonly string _backlog = db.Sql("""
+        SELECT (SELECT count(*) FROM {s}.deliveries WHERE status = 0),
+               (SELECT coalesce(lease_expires_at, next_attempt_at) FROM {s}.deliveries WHERE status = 0
+                ORDER BY coalesce(lease_expires_at, next_attempt_at) LIMIT 1),
+               {now}
         """);
 
     public async Task<WebhookEnqueueResult> EnqueueAsync(WebhookMessage message, IReadOnlyList<WebhookDelivery> deliveries, WebhookEnqueueContext? context, CancellationToken cancellationToken)
@@ -550,6 +559,17 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         command.Parameters.AddWithValue("cutoff", cutoff.ToUniversalTime());
         command.Parameters.AddWithValue("batch", Math.Max(1, batchSize));
         return await ExecuteCountAsync(command, "removing old webhook data", cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<WebhookBacklog> GetBacklogAsync(CancellationToken cancellationToken)
+    {
+        await db.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = db.DataSource.CreateCommand(_backlog);
+        await using var r = await ExecuteReaderAsync(command, "reading the backlog", cancellationToken).ConfigureAwait(false);
+        await r.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var oldest = NullableTime(r, 1);
+        var now = r.GetFieldValue<DateTimeOffset>(2);
+        return new WebhookBacklog(r.GetInt64(0), oldest <= now ? oldest : null, now);
     }
 
     private void AddEnqueueParameters(NpgsqlCommand command, WebhookMessage message, IReadOnlyList<WebhookDelivery> deliveries)

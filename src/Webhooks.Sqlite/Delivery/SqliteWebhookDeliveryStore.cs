@@ -13,7 +13,7 @@ namespace Webhooks.Sqlite.Delivery;
 /// Due times and lease expiry are on the injected <see cref="TimeProvider"/>.
 /// </summary>
 internal sealed class SqliteWebhookDeliveryStore(SqliteWebhookDatabase database)
-    : IWebhookDeliveryStore, IWebhookDeliveryLog, IWebhookDeliveryAdministration, IWebhookDeliveryStatistics, IWebhookDeliveryRetention
+    : IWebhookDeliveryStore, IWebhookDeliveryLog, IWebhookDeliveryAdministration, IWebhookDeliveryStatistics, IWebhookDeliveryRetention, IWebhookDeliveryBacklog
 {
     internal const string LeaseSql = $"""
         SELECT {DeliveryColumns}, m.timestamp, m.created_at, m.idempotency_key, m.idempotency_expires_at, m.payload, m.trace_parent, m.trace_state
@@ -261,6 +261,21 @@ internal sealed class SqliteWebhookDeliveryStore(SqliteWebhookDatabase database)
                     AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id) LIMIT $batch);
                 """, ("$cutoff", cutoff.UtcTicks), ("$batch", batchSize));
             return removed;
+        }, cancellationToken);
+
+    public Task<WebhookBacklog> GetBacklogAsync(CancellationToken cancellationToken) =>
+        database.ReadAsync(connection =>
+        {
+            // Both from the (status, due) index: the pending rows only, due holding a held lease's expiry.
+            var now = database.Now;
+            using var command = connection.Command("SELECT count(*), min(due) FROM deliveries WHERE status = 0;");
+            using var reader = command.ExecuteReader();
+            reader.Read();
+            var oldest = reader.IsDBNull(1) ? (long?)null : reader.GetInt64(1);
+            return new WebhookBacklog(
+                reader.GetInt64(0),
+                oldest <= now ? new DateTimeOffset(oldest.Value, TimeSpan.Zero) : null,
+                new DateTimeOffset(now, TimeSpan.Zero));
         }, cancellationToken);
 
     private static WebhookDelivery ReadDelivery(SqliteDataReader reader)
