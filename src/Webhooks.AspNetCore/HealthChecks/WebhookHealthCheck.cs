@@ -1,6 +1,9 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+using Webhooks.Core;
 
 namespace Webhooks.AspNetCore.HealthChecks;
 
@@ -28,10 +31,13 @@ internal sealed class WebhookHealthCheck(IServiceProvider services, TimeSpan deg
             return new HealthCheckResult(context.Registration.FailureStatus, "Webhooks are not registered: call services.AddWebhooks() as well as AddHealthChecks().AddWebhooks().");
         }
 
+        // A publish-only instance is information, not a fault: the backlog below says whether anyone sends.
+        bool dispatching = services.GetService<IOptions<WebhookOptions>>()?.Value.Dispatcher.Enabled ?? true;
         var data = new Dictionary<string, object>(StringComparer.Ordinal)
         {
             ["deliveryStore"] = deliveries.GetType().Name,
             ["degradedAfterSeconds"] = degradedAfter.TotalSeconds,
+            ["dispatcher"] = dispatching ? "enabled" : "disabled: this instance only enqueues; a worker or IWebhookDispatcher.DispatchAsync sends",
         };
         string doing = "reading the subscription store";
         try

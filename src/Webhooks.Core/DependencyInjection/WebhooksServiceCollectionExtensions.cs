@@ -107,7 +107,7 @@ public static class WebhooksServiceCollectionExtensions
             sp.GetRequiredService<WebhookSender>(),
             sp.GetRequiredService<IOptions<WebhookOptions>>(),
             sp.GetRequiredService<TimeProvider>()));
-        services.TryAddSingleton(sp => new WebhookTelemetry(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.TryAddSingleton(sp => new WebhookTelemetry(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetService<IWebhookDeliveryStore>()));
         services.TryAddSingleton<WebhookCircuitBreaker>();
         services.TryAddSingleton<WebhookDeliveryProcessor>();
         services.TryAddSingleton<IWebhookDispatcher, WebhookDispatcher>();
