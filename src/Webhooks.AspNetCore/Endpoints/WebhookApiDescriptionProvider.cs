@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.AspNetCore.Mvc.ApiExplorer;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
 
@@ -25,7 +26,15 @@ internal sealed class WebhookApiDescriptionProvider : IApiDescriptionProvider
         ["active"] = typeof(bool),
     };
 
-    private readonly EmptyModelMetadataProvider _metadata = new();
+    private const string ModelMetadataSwitch = "Microsoft.AspNetCore.Mvc.ApiExplorer.IsEnhancedModelMetadataSupported";
+
+    // MVC's model metadata provider reflects over types, which trimmed and native AOT apps cannot: the
+    // SDK turns this switch off for them (PublishTrimmed, PublishAot), the trimmer then drops the
+    // provider, and their descriptions get the real types without MVC metadata.
+    [FeatureSwitchDefinition(ModelMetadataSwitch)]
+    private static bool IsModelMetadataSupported { get; } = !AppContext.TryGetSwitch(ModelMetadataSwitch, out var enabled) || enabled;
+
+    private readonly EmptyModelMetadataProvider? _metadata = IsModelMetadataSupported ? new() : null;
 
     /// <summary>Runs after the framework's endpoint provider (order -1100) has described the endpoints.</summary>
     public int Order => -1000;
@@ -44,7 +53,10 @@ internal sealed class WebhookApiDescriptionProvider : IApiDescriptionProvider
                 if (parameter.Source == BindingSource.Query && QueryTypes.TryGetValue(parameter.Name, out var type))
                 {
                     parameter.Type = type;
-                    parameter.ModelMetadata = _metadata.GetMetadataForType(type);
+                    if (IsModelMetadataSupported && _metadata is not null)
+                    {
+                        parameter.ModelMetadata = _metadata.GetMetadataForType(type);
+                    }
                 }
             }
         }
