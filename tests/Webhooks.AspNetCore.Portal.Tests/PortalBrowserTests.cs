@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Playwright;
 using Microsoft.Extensions.DependencyInjection;
@@ -35,9 +34,8 @@ public sealed class PortalBrowserTests(BrowserFixture fixture) : IAsyncLifetime
 
         // Open the access link: a session starts and the token leaves the address bar.
         await page.GotoAsync(await fixture.Host.LinkAsync(owner));
-        await page.WaitForURLAsync(new Regex("/webhooks/portal/$"));
-        page.Url.Should().NotContain("token");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "No webhooks yet" })).ToBeVisibleAsync();
+        page.Url.Should().EndWith("/webhooks/portal/", "the token left the address bar");
 
         // Create a webhook with bearer auth, testing the unsaved settings first.
         await page.GetByRole(AriaRole.Link, new() { Name = "Create your first webhook" }).ClickAsync();

@@ -41,6 +41,7 @@ public static class WebhooksPortalBuilderExtensions
 
         services.AddOptions<WebhookPortalOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookPortalOptions>, WebhookPortalOptionsValidator>());
+        services.AddRouting();
         services.AddDataProtection();
         services.AddAntiforgery();
         services.AddDistributedMemoryCache();   // TryAdd inside: an app's Redis or SQL cache wins

@@ -1,6 +1,6 @@
 // Building the page without markup strings: every value from the server becomes a text node or an
 // attribute value, never HTML, so a webhook named <img src=x onerror=alert(1)> shows as those
-// characters. (The page's Content-Security-Policy enforces Trusted Types: innerHTML would throw.)
+// characters. (The page's Content-Security-Policy enforces Trusted Types: assigning markup would throw.)
 
 const SVG = 'http://www.w3.org/2000/svg';
 
