@@ -30,6 +30,7 @@ public sealed class PortalBrowserTests(BrowserFixture fixture) : IAsyncLifetime
         var owner = "person-" + Guid.NewGuid().ToString("N")[..8];
         var problems = new List<string>();
         var page = await NewPageAsync(problems);
+        await page.Context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"]);
         await using var receiver = await TestReceiver.StartAsync();
 
         // Open the access link: a session starts and the token leaves the address bar.
@@ -61,6 +62,9 @@ public sealed class PortalBrowserTests(BrowserFixture fixture) : IAsyncLifetime
         var secret = await dialog.Locator("#secret-value").InnerTextAsync();
         secret.Should().StartWith("whsec_");
         await BrowserFixture.ScreenshotAsync(page, "secret-dialog", fullPage: false);
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Copy" }).ClickAsync();
+        await Expect(dialog.GetByRole(AriaRole.Status)).ToHaveTextAsync("Copied.");
+        (await page.EvaluateAsync<string>("() => navigator.clipboard.readText()")).Should().Be(secret);
         await dialog.GetByRole(AriaRole.Button, new() { Name = "I have stored it" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Orders to ERP", Level = 1 })).ToBeVisibleAsync();
         (await page.ContentAsync()).Should().NotContain(secret, "the secret is shown once, in the dialog only");
@@ -72,6 +76,14 @@ public sealed class PortalBrowserTests(BrowserFixture fixture) : IAsyncLifetime
         var saved = (await receiver.WaitForAsync(before + 1))[before];
         saved.Header("Authorization").Should().Be("Bearer erp-token-123");
         new Webhooks.Core.Signing.WebhookVerifier(secret).Verify(saved.Header("webhook-id")!, saved.Header("webhook-timestamp")!, saved.Header("webhook-signature")!, saved.Body);
+
+        // Rotate the secret: confirmed, then the new one shown once.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Rotate secret" }).ClickAsync();
+        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Yes, proceed" }).ClickAsync();
+        var rotated = page.GetByRole(AriaRole.Dialog, new() { Name = "New signing secret" });
+        await Expect(rotated).ToContainTextAsync("This secret will not be shown again.");
+        (await rotated.Locator("#secret-value").InnerTextAsync()).Should().StartWith("whsec_").And.NotBe(secret);
+        await rotated.GetByRole(AriaRole.Button, new() { Name = "I have stored it" }).ClickAsync();
 
         // Publish: two succeed, the third fails (500 to every attempt until the receiver recovers).
         receiver.Responder = (ctx, _) =>
@@ -235,6 +247,19 @@ public sealed class PortalBrowserTests(BrowserFixture fixture) : IAsyncLifetime
         }
 
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Edit" })).ToHaveCountAsync(0);
+
+        // Looking is allowed: the log pages 20 deliveries at a time.
+        for (var i = 0; i < 23; i++)
+        {
+            await fixture.Host.Publisher.PublishAsync("order.created", new { id = i }, new WebhookPublishOptions { Owner = owner });
+        }
+
+        await WaitForDeliveriesAsync(owner, succeeded: 23, failed: 0);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Refresh" }).ClickAsync();
+        await Expect(page.Locator(".log tbody tr")).ToHaveCountAsync(20);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show older deliveries" }).ClickAsync();
+        await Expect(page.Locator(".log tbody tr")).ToHaveCountAsync(23);
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Show older deliveries" })).ToHaveCountAsync(0);
         await BrowserFixture.ScreenshotAsync(page, "read-only");
 
         // The page hides them; the server refuses them anyway, even with a valid anti-forgery token.

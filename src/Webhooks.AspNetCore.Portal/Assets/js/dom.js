@@ -95,7 +95,9 @@ export function badge(kind, label) {
   return h('span', { class: `badge badge-${kind}` }, label);
 }
 
-export function statusBadge(status) {
+/** A delivery's status; a pending one that already failed once says it is being retried. */
+export function statusBadge(status, attemptCount = 0) {
+  if (status === 'pending' && attemptCount > 0) return badge('wait', 'Retrying');
   const labels = { succeeded: 'Succeeded', failed: 'Failed', pending: 'Pending' };
   const kinds = { succeeded: 'ok', failed: 'bad', pending: 'wait' };
   return badge(kinds[status] ?? 'off', labels[status] ?? String(status));

@@ -41,11 +41,11 @@ export async function deliveryView(ctx, subscriptionId, deliveryId) {
 
   const render = () => {
     fill(summary,
-      h('dt', null, 'Status'), h('dd', null, statusBadge(d.status)),
+      h('dt', null, 'Status'), h('dd', null, statusBadge(d.status, d.attemptCount)),
       h('dt', null, 'Event'), h('dd', null, h('code', null, d.eventType)),
       h('dt', null, 'Webhook'), h('dd', null, subName && subId ? h('a', { href: `#/webhooks/${subId}` }, subName) : d.subscriptionId),
       h('dt', null, 'Created'), h('dd', null, time(d.createdAt)),
-      d.status === 'pending' ? [h('dt', null, 'Next attempt'), h('dd', null, time(d.nextAttemptAt))] : null,
+      d.status === 'pending' && d.nextAttemptAt ? [h('dt', null, 'Next attempt'), h('dd', null, time(d.nextAttemptAt))] : null,
       h('dt', null, 'Message id'), h('dd', null, h('code', null, d.messageId)));
     fill(list, attempts(d.attempts));
     const canRedeliver = config.features.redelivery && !config.readOnly && subId;

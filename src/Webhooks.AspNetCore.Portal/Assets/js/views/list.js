@@ -9,9 +9,9 @@ function counts(cell, api, config, id) {
     return;
   }
   api.stats({ subscription: id, window: '24h', bucket: '24h' }).then(
-    (s) => fill(cell,
+    (s) => fill(cell, h('span', { class: 'counts' },
       h('span', { class: 'count count-ok' }, `${s.succeeded.toLocaleString()} succeeded`),
-      h('span', { class: 'count count-bad' }, `${s.failed.toLocaleString()} failed`)),
+      h('span', { class: 'count count-bad' }, `${s.failed.toLocaleString()} failed`))),
     () => fill(cell, h('span', { class: 'muted' }, 'unavailable')));
 }
 

@@ -3,6 +3,8 @@
 import { h, fill, time, statusBadge, isId } from '../dom.js';
 import { describe } from '../api.js';
 
+const PAGE_SIZE = 20;
+
 /** The log as a component: filters, a table and "Show more"; load() fetches the first page. */
 export function deliveryLog(ctx, { subscriptionId = null, names = null, catalog = null, onRefresh = null } = {}) {
   const { api } = ctx;
@@ -35,11 +37,11 @@ export function deliveryLog(ctx, { subscriptionId = null, names = null, catalog 
     h('th', { scope: 'row', 'data-label': 'Created' }, link(d)),
     ownerWide ? h('td', { 'data-label': 'Webhook' }, names?.get(d.subscriptionId) ?? d.subscriptionId) : null,
     h('td', { 'data-label': 'Event' }, h('code', null, d.eventType)),
-    h('td', { 'data-label': 'Status' }, statusBadge(d.status)),
+    h('td', { 'data-label': 'Status' }, statusBadge(d.status, d.attemptCount)),
     h('td', { 'data-label': 'Attempts' }, String(d.attemptCount)),
     h('td', { 'data-label': 'Last answer' }, d.lastStatusCode ? String(d.lastStatusCode) : (d.lastError ? h('span', { class: 'error-text' }, d.lastError) : h('span', { class: 'muted' }, '—'))));
 
-  const query = () => ({ status: status.value, eventType: eventType?.value, subscription: webhook?.value, cursor });
+  const query = () => ({ status: status.value, eventType: eventType?.value, subscription: webhook?.value, limit: PAGE_SIZE, cursor });
 
   const showMore = () => {
     fill(more, cursor ? h('button', {
