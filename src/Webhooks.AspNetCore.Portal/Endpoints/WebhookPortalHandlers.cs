@@ -64,10 +64,16 @@ internal static class WebhookPortalHandlers
         }
         catch (JsonException)
         {
+            sessions.LogRefused(WebhookPortalGrantStatus.Invalid, null);
             return WebhookPortalProblems.LinkInvalid();
         }
 
         var (status, grant) = await links.ValidateAsync(body?.Token, context.RequestAborted).ConfigureAwait(false);
+        if (status != WebhookPortalGrantStatus.Valid)
+        {
+            sessions.LogRefused(status, grant);
+        }
+
         switch (status)
         {
             case WebhookPortalGrantStatus.Expired:

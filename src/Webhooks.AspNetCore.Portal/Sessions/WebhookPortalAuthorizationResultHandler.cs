@@ -41,9 +41,9 @@ internal sealed class WebhookPortalAuthorizationResultHandler(
         {
             context.User = session.Principal;
             context.Features.Set(session);
-            if (!IsSafe(context.Request.Method) && endpoint!.Metadata.GetMetadata<WebhookPortalReadOnlyAllowedMetadata>() is null)
+            if (!IsSafe(context.Request.Method))
             {
-                if (session.Grant.ReadOnly)
+                if (session.Grant.ReadOnly && endpoint!.Metadata.GetMetadata<WebhookPortalReadOnlyAllowedMetadata>() is null)
                 {
                     await WebhookPortalProblems.ReadOnly().ExecuteAsync(context).ConfigureAwait(false);
                     return;

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Webhooks.AspNetCore.Portal.Endpoints;
 using Webhooks.AspNetCore.Portal.Links;
@@ -10,12 +11,13 @@ namespace Webhooks.AspNetCore.Portal.Sessions;
 /// management endpoints' path, expiring with the link. Its value is the link's grant protected
 /// with the session purpose; it is checked on every request (expiry on the engine's clock, revocation).
 /// </summary>
-internal sealed class WebhookPortalSessions(
+internal sealed partial class WebhookPortalSessions(
     WebhookPortalTokens tokens,
     WebhookPortalRevocations revocations,
     WebhookPortalPaths paths,
     IOptions<WebhookPortalOptions> options,
-    TimeProvider time)
+    TimeProvider time,
+    ILogger<WebhookPortalSessions> logger)
 {
     private static readonly object ReadKey = new();
 
@@ -36,6 +38,7 @@ internal sealed class WebhookPortalSessions(
         var cookie = Cookie(context);
         cookie.Expires = grant.ExpiresAt;
         context.Response.Cookies.Append(options.Value.CookieName, tokens.ProtectSession(grant), cookie);
+        Log.Started(logger, grant.LinkId, grant.Owner, grant.ReadOnly, grant.ExpiresAt);
         context.Items[ReadKey] = new WebhookPortalSessionRead(WebhookPortalGrantStatus.Valid, new WebhookPortalSession(grant), HadCookie: true);
     }
 
@@ -60,15 +63,30 @@ internal sealed class WebhookPortalSessions(
 
         if (grant.ExpiresAt <= time.GetUtcNow())
         {
+            Log.Ended(logger, grant.LinkId, grant.Owner, "expired");
             return new(WebhookPortalGrantStatus.Expired, null, HadCookie: true);
         }
 
         if (await revocations.IsRevokedAsync(grant, context.RequestAborted).ConfigureAwait(false))
         {
+            Log.Ended(logger, grant.LinkId, grant.Owner, "revoked");
             return new(WebhookPortalGrantStatus.Revoked, null, HadCookie: true);
         }
 
         return new(WebhookPortalGrantStatus.Valid, new WebhookPortalSession(grant), HadCookie: true);
+    }
+
+    /// <summary>Logs a refused link: expired and revoked ones name the link and owner (an audit trail); unreadable ones could be anyone's noise.</summary>
+    public void LogRefused(WebhookPortalGrantStatus status, WebhookPortalGrant? grant)
+    {
+        if (grant is null)
+        {
+            Log.LinkUnreadable(logger);
+        }
+        else
+        {
+            Log.LinkRefused(logger, grant.LinkId, grant.Owner, status == WebhookPortalGrantStatus.Expired ? "expired" : "revoked");
+        }
     }
 
     private CookieOptions Cookie(HttpContext context) => new()
@@ -84,4 +102,19 @@ internal sealed class WebhookPortalSessions(
         Path = paths.CookiePath(context),
         IsEssential = true,
     };
+
+    private static partial class Log
+    {
+        [LoggerMessage(10, LogLevel.Information, "Webhooks portal session started from access link {LinkId} for owner {Owner} (read-only: {ReadOnly}), until {ExpiresAt}.")]
+        public static partial void Started(ILogger logger, string linkId, string owner, bool readOnly, DateTimeOffset expiresAt);
+
+        [LoggerMessage(11, LogLevel.Information, "Webhooks portal session of access link {LinkId} for owner {Owner} ended: the link {Reason}.")]
+        public static partial void Ended(ILogger logger, string linkId, string owner, string reason);
+
+        [LoggerMessage(12, LogLevel.Information, "Webhooks portal access link {LinkId} for owner {Owner} refused: {Reason}.")]
+        public static partial void LinkRefused(ILogger logger, string linkId, string owner, string reason);
+
+        [LoggerMessage(13, LogLevel.Debug, "Webhooks portal access link refused: the token is not readable (altered, truncated, or from another key ring).")]
+        public static partial void LinkUnreadable(ILogger logger);
+    }
 }

@@ -219,7 +219,8 @@ export async function formView(ctx, subscriptionId) {
       const body = {
         name: name.input.value.trim(),
         url: url.input.value.trim(),
-        description: description.input.value,
+        // An empty description clears a saved one; a new webhook simply has none.
+        description: editing ? description.input.value : (description.input.value || undefined),
         events: events.value(),
       };
       const a = auth.value();
