@@ -43,6 +43,10 @@ export function chart(stats, caption, width = 640) {
     svg.append(g);
   });
 
+  if (stats.succeeded + stats.failed === 0) {
+    svg.append(s('text', { x: PAD.left + plotW / 2, y: PAD.top + plotH / 2, class: 'empty-note', 'text-anchor': 'middle' }, 'No attempts in this period'));
+  }
+
   if (buckets.length > 0) {
     svg.append(
       s('text', { x: PAD.left, y: H - 8, class: 'axis', 'text-anchor': 'start' }, formatShort(new Date(buckets[0].start))),
