@@ -26,7 +26,8 @@ var webhooks = builder.Services.AddWebhooks()
     .AddEventType(OrderEvents.Created)
     .AddEventType(OrderEvents.Updated)
     .AddEventType(OrderEvents.Deleted)
-    .AddEndpoints();
+    .AddEndpoints()
+    .AddPortal();                                              // the web UI at /webhooks/portal, and its access links
 var webhooksSection = builder.Configuration.GetSection("Webhooks");
 builder.Services.Configure<WebhookOptions>(webhooksSection);
 builder.Services.Configure<WebhookEndpointOptions>(webhooksSection.GetSection("Endpoints"));
@@ -64,10 +65,12 @@ app.UseAuthorization();
 app.MapOpenApi();                                              // /openapi/v1.json
 app.MapHealthChecks("/healthz", new() { ResponseWriter = HealthJson.WriteAsync });
 app.MapWebhooks("/webhooks").RequireAuthorization("ManageWebhooks");
+app.MapWebhooksPortal().RequireAuthorization("ManageWebhooks"); // /webhooks/portal: callers here use API keys, so people open it with access links
 app.MapOrders();
 if (app.Environment.IsDevelopment())
 {
     app.MapDevReceiver();                                      // a receiver to subscribe to: http://127.0.0.1:5080/dev/receiver
+    app.MapDevPortalLink();                                    // http://127.0.0.1:5080/dev/portal-link?owner=alice prints an access link to the portal
 }
 
 app.Run();
