@@ -15,7 +15,7 @@ builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
 builder.Services.AddAuthorizationBuilder()
     .AddPolicy("ManageWebhooks", policy => policy.RequireAuthenticatedUser().RequireRole("Manage"));
 builder.Services.AddProblemDetails();
-builder.Services.AddOpenApi();
+builder.Services.AddOpenApi(o => o.AddWebhooksToOpenApi());    // the order events in the document's "webhooks" map
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<OrderStore>();
 
@@ -26,10 +26,15 @@ var webhooks = builder.Services.AddWebhooks()
     .AddEventType(OrderEvents.Created)
     .AddEventType(OrderEvents.Updated)
     .AddEventType(OrderEvents.Deleted)
-    .AddEndpoints();
+    .AddEndpoints()
+    .AddPortal();                                              // the web UI at /webhooks/portal, and its access links
 var webhooksSection = builder.Configuration.GetSection("Webhooks");
 builder.Services.Configure<WebhookOptions>(webhooksSection);
 builder.Services.Configure<WebhookEndpointOptions>(webhooksSection.GetSection("Endpoints"));
+
+// ── Health: Unhealthy when the webhook stores cannot be reached, Degraded when a due delivery has
+//    waited more than 5 minutes (the dispatcher is not keeping up, or not running); GET /healthz.
+builder.Services.AddHealthChecks().AddWebhooks();
 
 // Loopback receivers (http://127.0.0.1:...) are allowed in Development only: the library's SSRF guard
 // decides by the environment unless Webhooks:Network:AllowLoopback says otherwise; http:// itself is
@@ -58,11 +63,14 @@ app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapOpenApi();                                              // /openapi/v1.json
+app.MapHealthChecks("/healthz", new() { ResponseWriter = HealthJson.WriteAsync });
 app.MapWebhooks("/webhooks").RequireAuthorization("ManageWebhooks");
+app.MapWebhooksPortal().RequireAuthorization("ManageWebhooks"); // /webhooks/portal: callers here use API keys, so people open it with access links
 app.MapOrders();
 if (app.Environment.IsDevelopment())
 {
     app.MapDevReceiver();                                      // a receiver to subscribe to: http://127.0.0.1:5080/dev/receiver
+    app.MapDevPortalLink();                                    // http://127.0.0.1:5080/dev/portal-link?owner=alice prints an access link to the portal
 }
 
 app.Run();

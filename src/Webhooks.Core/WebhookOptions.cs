@@ -124,6 +124,10 @@ public sealed class WebhookOptions
     /// <value>By default the hosted dispatcher runs.</value>
     public WebhookDispatcherOptions Dispatcher { get; set; } = new();
 
+    /// <summary>The per-endpoint circuit breaker (<c>Webhooks:CircuitBreaker</c>).</summary>
+    /// <value>On: 10 attempts with half failed within a minute pause the endpoint for 30 s, doubling to 10 minutes.</value>
+    public WebhookCircuitBreakerOptions CircuitBreaker { get; set; } = new();
+
     /// <summary>Most finished deliveries (with their attempts) the in-memory store keeps; the oldest go first. Pending ones are never dropped.</summary>
     /// <value>The default value is 10,000.</value>
     public int InMemoryRetainedDeliveries { get; set; } = 10_000;

@@ -237,6 +237,36 @@ public abstract class DeliveryQueueConformanceTests : DeliveryStoreConformanceTe
     }
 
     /// <summary>
+    /// Rule (optional, on by default): the publish's trace context (<see cref="WebhookMessage.TraceParent"/>,
+    /// <see cref="WebhookMessage.TraceState"/>) comes back with the leased message, so an attempt made later,
+    /// by any instance, links to its publish. A store that cannot keep it overrides <see cref="KeepsTraceContext"/>.
+    /// </summary>
+    /// <returns>A task.</returns>
+    [Fact]
+    public async Task Lease_CarriesTheTraceContext()
+    {
+        if (!KeepsTraceContext)
+        {
+            return;
+        }
+
+        var message = NewMessage("tenant-1", T0) with
+        {
+            TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+            TraceState = "vendor=opaque",
+        };
+        var delivery = NewDelivery(message, "sub_a");
+        await EnqueueAsync(message, delivery);
+
+        var lease = await LeaseOnlyAsync(delivery.Id);
+
+        Assert.Equal((message.TraceParent, message.TraceState), (lease.Message.TraceParent, lease.Message.TraceState));
+    }
+
+    /// <summary>Whether the store keeps <see cref="WebhookMessage.TraceParent"/> and <see cref="WebhookMessage.TraceState"/> (see <see cref="Lease_CarriesTheTraceContext"/>).</summary>
+    protected virtual bool KeepsTraceContext => true;
+
+    /// <summary>
     /// Rule: a lease carries the delivery and its message exactly as enqueued: every message field
     /// and the payload byte for byte (binary bodies included: NUL and high bytes are kept).
     /// </summary>

@@ -67,6 +67,34 @@ public abstract class SubscriptionStoreConformanceTests : StoreConformanceTests<
         Assert.Equal(auth, (await Store.GetAsync(subscription.Id, Cancellation))?.Auth);
     }
 
+    /// <summary>
+    /// Rule: the payload filter is kept as the text given, character for character: key order,
+    /// number spelling and non-ASCII text included (a JSON column type that normalizes it, such as
+    /// PostgreSQL's <c>jsonb</c>, would reorder the keys and rewrite <c>1e2</c>). It reads back from
+    /// get, list and the publisher's lookup, is replaced by an update and cleared by one that sets
+    /// <see langword="null"/>.
+    /// </summary>
+    /// <returns>A task.</returns>
+    [Fact]
+    public async Task Create_PayloadFilter_KeptAsGivenAndClearedByUpdate()
+    {
+        const string Filter = """{"data.zeta":{"$gte":1e2,"$lt":100.50},"data.a":"Ünïcödé ✓ \"q\"","$or":[{"type":"order.created"},{"data.tags":{"$in":["vip",7,true,null]}}]}""";
+        const string Other = """{"data.priority":"high"}""";
+        var s = await Store.CreateAsync(NewSubscription("t", "filtered", ["order.created"]) with { PayloadFilter = Filter }, Cancellation);
+
+        Assert.Equal(Filter, s.PayloadFilter);
+        Assert.Equal(Filter, (await Store.GetAsync(s.Id, Cancellation))?.PayloadFilter);
+        Assert.Equal(Filter, Assert.Single((await Store.ListAsync(new WebhookSubscriptionQuery("t"), Cancellation)).Items).PayloadFilter);
+        Assert.Equal(Filter, Assert.Single(await Store.FindForEventAsync("t", ["order.created"], null, Cancellation)).PayloadFilter);
+
+        var changed = await Store.UpdateAsync(s with { PayloadFilter = Other }, Cancellation);
+        Assert.Equal(Other, changed?.PayloadFilter);
+        Assert.Equal(Other, (await Store.GetAsync(s.Id, Cancellation))?.PayloadFilter);
+
+        await Store.UpdateAsync(changed! with { PayloadFilter = null }, Cancellation);
+        Assert.Null((await Store.GetAsync(s.Id, Cancellation))?.PayloadFilter);
+    }
+
     /// <summary>Rule: an id nobody has reads as <see langword="null"/>, not as an error.</summary>
     /// <returns>A task.</returns>
     [Fact]
@@ -372,6 +400,7 @@ public abstract class SubscriptionStoreConformanceTests : StoreConformanceTests<
             Headers = new Dictionary<string, string> { ["X-New"] = "yes" },
             Metadata = new Dictionary<string, string> { ["k"] = "v" },
             Filter = new Dictionary<string, IReadOnlyList<string>> { ["region"] = ["eu"] },
+            PayloadFilter = """{"data.region":{"$in":["eu","uk"]}}""",
             Active = false,
             DisabledReason = "Failing since yesterday.",
             FailingSince = T0.AddHours(-20),
@@ -406,6 +435,7 @@ public abstract class SubscriptionStoreConformanceTests : StoreConformanceTests<
             Headers = new Dictionary<string, string>(),
             Metadata = new Dictionary<string, string>(),
             Filter = new Dictionary<string, IReadOnlyList<string>>(),
+            PayloadFilter = null,
             Active = true,
             DisabledReason = null,
             FailingSince = null,
@@ -687,6 +717,7 @@ public abstract class SubscriptionStoreConformanceTests : StoreConformanceTests<
         Headers = new Dictionary<string, string> { ["X-Team"] = "fulfilment", ["X-Region"] = "eu" },
         Metadata = new Dictionary<string, string> { ["plan"] = "gold", ["empty"] = "" },
         Filter = new Dictionary<string, IReadOnlyList<string>> { ["severity"] = ["error", "critical"], ["version"] = ["v1"] },
+        PayloadFilter = """{"data.priority":"high","data.total":{"$gte":100}}""",
         Active = false,
         DisabledReason = "The receiver answered 410 Gone.",
         FailingSince = T0.AddMinutes(-90).AddMilliseconds(7),
@@ -715,6 +746,7 @@ public abstract class SubscriptionStoreConformanceTests : StoreConformanceTests<
         Assert.Equal(
             expected.Filter.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => f.Key + "=" + string.Join(",", f.Value)),
             actual.Filter.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => f.Key + "=" + string.Join(",", f.Value)));
+        Assert.Equal(expected.PayloadFilter, actual.PayloadFilter);
         Assert.Equal(expected.Active, actual.Active);
         Assert.Equal(expected.DisabledReason, actual.DisabledReason);
         Assert.Equal(expected.FailingSince, actual.FailingSince);

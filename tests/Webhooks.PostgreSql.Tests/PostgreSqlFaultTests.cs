@@ -54,7 +54,8 @@ public sealed class PostgreSqlFaultTests(PostgresCluster cluster, Xunit.Abstract
                 published.Add((await setup.Publisher.PublishAsync("order.created", new { id = i })).MessageId);
             }
 
-            await Eventually.TrueAsync(() => Task.FromResult(held.Count == VictimConcurrency), "the victim's every slot in flight");
+            // ">=": under load an unanswered attempt can time out (AttemptTimeout = lease / 2) and the victim starts another.
+            await Eventually.TrueAsync(() => Task.FromResult(held.Count >= VictimConcurrency), "the victim's every slot in flight");
             await using var survivor = await PgHosts.StartAsync(cs, schema, o =>
             {
                 o.UserAgent = "survivor";
@@ -80,8 +81,9 @@ public sealed class PostgreSqlFaultTests(PostgresCluster cluster, Xunit.Abstract
             var received = requests.Select(PgHosts.Key).ToList();
             expected.Except(received).Should().BeEmpty("nothing is lost");
             var duplicates = received.GroupBy(k => k).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet();
-            duplicates.Should().BeEquivalentTo(inFlightAtKill, "only the killed host's in-flight deliveries are sent twice");
-            duplicates.Count.Should().BeLessThanOrEqualTo(VictimConcurrency);
+            // Every unanswered attempt of the victim (in flight at the kill, or timed out before it) is sent
+            // again, and nothing else is: how many there are depends on how long the kill took under load.
+            duplicates.Should().BeEquivalentTo(inFlightAtKill, "only the killed host's unanswered deliveries are sent twice");
             requests.Where(r => r.Header("user-agent") == "survivor").Select(PgHosts.Key)
                 .Should().Contain(inFlightAtKill, "the survivor delivered what the killed host held");
         }

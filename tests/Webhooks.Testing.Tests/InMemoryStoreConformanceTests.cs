@@ -89,6 +89,19 @@ public sealed class InMemoryDeliveryRetentionConformanceTests : DeliveryRetentio
     }
 }
 
+public sealed class InMemoryDeliveryBacklogConformanceTests : DeliveryBacklogConformanceTests
+{
+    private ServiceProvider? _services;
+
+    protected override Task<IWebhookDeliveryStore> CreateStoreAsync() => InMemory.DeliveryStore(ref _services);
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await InMemory.DisposeAsync(_services);
+    }
+}
+
 internal static class InMemory
 {
     public static ServiceProvider Services()

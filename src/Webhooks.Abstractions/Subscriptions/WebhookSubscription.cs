@@ -51,6 +51,15 @@ public sealed record WebhookSubscription
     /// </summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>> Filter { get; init; } = EmptyFilter;
 
+    /// <summary>
+    /// Narrows which events are delivered by their content: a filter over the envelope's
+    /// <c>type</c> and <c>data</c>, such as <c>{"data.priority":"high"}</c>, as compact JSON text;
+    /// <see langword="null"/> for none. The engine validates it, writes it in its compact form and
+    /// evaluates it; a store keeps the text exactly as given (character for character, so not
+    /// re-serialized by a JSON column type) and returns it unchanged.
+    /// </summary>
+    public string? PayloadFilter { get; init; }
+
     /// <summary>Inactive subscriptions are skipped (not deleted).</summary>
     public bool Active { get; init; } = true;
 

@@ -23,6 +23,7 @@ internal static class WebhookApiMapper
         Headers = r.Headers,
         Metadata = r.Metadata,
         Filter = r.Filter,
+        PayloadFilter = FilterText(r.PayloadFilter),
         Active = r.Active ?? true,
         Secret = r.Secret,
         SignatureScheme = r.SignatureScheme,
@@ -38,6 +39,7 @@ internal static class WebhookApiMapper
         Headers = r.Headers,
         Metadata = r.Metadata,
         Filter = r.Filter,
+        PayloadFilter = FilterText(r.PayloadFilter),
         Active = r.Active,
         SignatureScheme = r.SignatureScheme,
     };
@@ -131,6 +133,7 @@ internal static class WebhookApiMapper
         Headers = s.Headers,
         Metadata = s.Metadata,
         Filter = s.Filter,
+        PayloadFilter = FilterElement(s.PayloadFilter),
         SignatureScheme = s.SignatureScheme,
 
         // Reads come masked from the manager; create and rotate return the stored secret, shown only
@@ -140,6 +143,23 @@ internal static class WebhookApiMapper
         UpdatedAt = s.UpdatedAt,
         Version = s.Version,
     };
+
+    // The JSON as sent goes to the core's one validation path, which reports every problem under
+    // payloadFilter (a JSON string is passed on as one, so the core can say "send an object").
+    // null is "not given", like every other field's.
+    private static string? FilterText(JsonElement? filter) =>
+        filter is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } f ? f.GetRawText() : null;
+
+    private static JsonElement? FilterElement(string? stored)
+    {
+        if (stored is null)
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(stored);
+        return document.RootElement.Clone();
+    }
 
     public static WebhookAuthModel ToMaskedModel(WebhookAuth auth) => auth.Kind switch
     {
@@ -181,6 +201,7 @@ internal static class WebhookApiMapper
                         Version = t.Version,
                         Deprecated = t.Deprecated,
                         Schema = t.Schema,
+                        RetryScheduleSeconds = t.RetrySchedule is { } r ? [.. r.Select(d => d.TotalSeconds)] : null,
                     })],
                 })],
         };

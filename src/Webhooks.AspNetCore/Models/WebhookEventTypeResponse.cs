@@ -19,4 +19,7 @@ public sealed class WebhookEventTypeResponse
 
     /// <summary>A JSON schema of the payload's <c>data</c>, if known.</summary>
     public JsonElement? Schema { get; init; }
+
+    /// <summary>This event type's own retry delays in seconds, when it overrides the app's schedule.</summary>
+    public IReadOnlyList<double>? RetryScheduleSeconds { get; init; }
 }

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Webhooks.AspNetCore.Models;
 
 /// <summary>The body of <c>POST /webhooks</c>: a new subscription.</summary>
@@ -30,6 +32,16 @@ public sealed class WebhookSubscriptionCreateRequest
     /// (at most 10 keys of 1 to 50 values).
     /// </summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>>? Filter { get; init; }
+
+    /// <summary>
+    /// Narrows the events delivered by their content: a JSON object of conditions over the event's
+    /// <c>type</c> and <c>data</c> (dotted paths), all of which must hold, such as
+    /// <c>{"data.priority": "high"}</c> or <c>{"data.total": {"$gte": 100}, "data.status": {"$in": ["shipped", "delivered"]}}</c>.
+    /// Operators: <c>$eq</c>, <c>$ne</c>, <c>$in</c>, <c>$nin</c>, <c>$gt</c>, <c>$gte</c>, <c>$lt</c>,
+    /// <c>$lte</c>, <c>$exists</c>, <c>$not</c>, and <c>$and</c>, <c>$or</c>, <c>$not</c> around
+    /// conditions; at most 8 levels deep and 4 KiB. An event that does not match is not delivered.
+    /// </summary>
+    public JsonElement? PayloadFilter { get; init; }
 
     /// <summary>Whether deliveries start at once; <see langword="true"/> when omitted.</summary>
     public bool? Active { get; init; }

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Webhooks.AspNetCore.Models;
 
 /// <summary>A subscription as the endpoints return it. <see cref="Secret"/> is in full only in the answers to create and rotate-secret.</summary>
@@ -35,6 +37,9 @@ public sealed class WebhookSubscriptionResponse
 
     /// <summary>The attribute filter: for every key, the values an event's attribute must have to be delivered; empty for none.</summary>
     public required IReadOnlyDictionary<string, IReadOnlyList<string>> Filter { get; init; }
+
+    /// <summary>The payload filter in compact form: conditions over the event's <c>type</c> and <c>data</c> that must hold for it to be delivered; <see langword="null"/> for none.</summary>
+    public JsonElement? PayloadFilter { get; init; }
 
     /// <summary>The signature scheme; <see langword="null"/> for the app's default.</summary>
     public string? SignatureScheme { get; init; }

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Webhooks.AspNetCore.Models;
 
 /// <summary>
@@ -29,6 +31,9 @@ public sealed class WebhookSubscriptionUpdateRequest
 
     /// <summary>A new attribute filter; replaces the old (<c>{}</c> removes it).</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>>? Filter { get; init; }
+
+    /// <summary>A new payload filter (see <see cref="WebhookSubscriptionCreateRequest.PayloadFilter"/>); replaces the old (<c>{}</c> removes it).</summary>
+    public JsonElement? PayloadFilter { get; init; }
 
     /// <summary>Enable or disable; enabling clears an automatic disable.</summary>
     public bool? Active { get; init; }

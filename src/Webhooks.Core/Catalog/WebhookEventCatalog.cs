@@ -58,8 +58,17 @@ internal sealed class WebhookCatalogOptionsValidator : IValidateOptions<WebhookC
             .Where(g => g.Count() > 1)
             .Select(g => g.Key)
             .ToList();
-        return duplicates.Count == 0
-            ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail($"Webhook event type(s) registered more than once: {string.Join(", ", duplicates)}. Register each name once.");
+        var failures = new List<string>();
+        if (duplicates.Count > 0)
+        {
+            failures.Add($"Webhook event type(s) registered more than once: {string.Join(", ", duplicates)}. Register each name once.");
+        }
+
+        foreach (var e in options.EventTypes.Where(e => e.RetrySchedule is { } r && (r.Count > 50 || r.Any(d => d < TimeSpan.Zero || d > TimeSpan.FromDays(7)))))
+        {
+            failures.Add($"Webhook event type '{e.Name}': RetrySchedule must be a list of at most 50 delays between 00:00:00 and 7.00:00:00.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -46,6 +46,13 @@ public sealed class WebhookEventType
     /// <summary>Still delivered, but new integrations should not rely on it.</summary>
     public bool Deprecated { get; init; }
 
+    /// <summary>
+    /// This event type's own retry delays, overriding the app's schedule (a payment event retried for
+    /// longer than a cache invalidation); <see langword="null"/> uses the app's. Empty: never retried.
+    /// Each delay is between zero and 7 days; at most 50.
+    /// </summary>
+    public IReadOnlyList<TimeSpan>? RetrySchedule { get; init; }
+
     /// <summary>The CLR type of the payload's <c>data</c> for typed registrations; <see langword="null"/> for untyped.</summary>
     public Type? PayloadType { get; init; }
 

@@ -35,6 +35,17 @@ public interface IWebhookObserver
     /// <returns>A task.</returns>
     Task OnDeliveryRecoveredAsync(WebhookDelivery delivery, WebhookAttempt attempt, CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>
+    /// An endpoint's circuit opened (its attempts failed at a high rate: deliveries to it wait until
+    /// <paramref name="openUntil"/>, then one probe is sent) or closed (<paramref name="openUntil"/> is
+    /// <see langword="null"/>: the probe succeeded). See <see cref="WebhookOptions.CircuitBreaker"/>.
+    /// </summary>
+    /// <param name="endpoint">The endpoint: <c>scheme://host:port</c>.</param>
+    /// <param name="openUntil">When the break ends, or <see langword="null"/> when the circuit closed.</param>
+    /// <param name="cancellationToken">Cancels the notification.</param>
+    /// <returns>A task.</returns>
+    Task OnEndpointCircuitChangedAsync(string endpoint, DateTimeOffset? openUntil, CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>Any attempt finished, successful or not.</summary>
     /// <param name="delivery">The delivery, as before the attempt.</param>
     /// <param name="attempt">The attempt.</param>

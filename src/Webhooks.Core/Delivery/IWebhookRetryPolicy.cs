@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Webhooks.Core.Catalog;
 
 namespace Webhooks.Core.Delivery;
 
@@ -16,15 +17,18 @@ public interface IWebhookRetryPolicy
 /// <param name="StatusCode">Its HTTP status code, if any.</param>
 /// <param name="ErrorKind">What went wrong.</param>
 /// <param name="RetryAfter">The receiver's <c>Retry-After</c>, if it sent one.</param>
-public readonly record struct WebhookRetryContext(int AttemptNumber, int? StatusCode, WebhookErrorKind ErrorKind, TimeSpan? RetryAfter);
+/// <param name="EventType">The event type of the delivery, whose own schedule (<see cref="Catalog.WebhookEventType.RetrySchedule"/>) wins over the app's.</param>
+public readonly record struct WebhookRetryContext(int AttemptNumber, int? StatusCode, WebhookErrorKind ErrorKind, TimeSpan? RetryAfter, string? EventType = null);
 
-/// <summary>The schedule from <see cref="WebhookOptions.RetrySchedule"/> with jitter; honours <c>Retry-After</c> on 429 and 503 up to <see cref="WebhookOptions.MaxRetryAfter"/>.</summary>
-internal sealed class DefaultWebhookRetryPolicy(IOptions<WebhookOptions> options) : IWebhookRetryPolicy
+/// <summary>The event type's schedule, else <see cref="WebhookOptions.RetrySchedule"/>, with jitter; honours <c>Retry-After</c> on 429 and 503 up to <see cref="WebhookOptions.MaxRetryAfter"/>.</summary>
+internal sealed class DefaultWebhookRetryPolicy(IOptions<WebhookOptions> options, IWebhookEventCatalog? catalog = null) : IWebhookRetryPolicy
 {
     public TimeSpan? GetNextDelay(WebhookRetryContext context)
     {
         var o = options.Value;
-        var schedule = o.RetrySchedule ?? (IList<TimeSpan>)WebhookOptions.DefaultRetrySchedule;
+        var schedule = (context.EventType is { } type ? catalog?.Find(type)?.RetrySchedule : null)
+            ?? (IReadOnlyList<TimeSpan>?)(o.RetrySchedule as IReadOnlyList<TimeSpan> ?? o.RetrySchedule?.ToList())
+            ?? WebhookOptions.DefaultRetrySchedule;
         if (context.AttemptNumber < 1 || context.AttemptNumber > schedule.Count)
         {
             return null;

@@ -12,7 +12,7 @@ namespace Webhooks.Core.Delivery;
 /// process ends: use a durable store (SQLite, PostgreSQL) when that matters.
 /// </summary>
 internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> options, TimeProvider time)
-    : IWebhookDeliveryStore, IWebhookDeliveryLog, IWebhookDeliveryAdministration, IWebhookDeliveryStatistics, IWebhookDeliveryRetention
+    : IWebhookDeliveryStore, IWebhookDeliveryLog, IWebhookDeliveryAdministration, IWebhookDeliveryStatistics, IWebhookDeliveryRetention, IWebhookDeliveryBacklog
 {
     private static readonly Task<bool> True = Task.FromResult(true);
     private static readonly Task<bool> False = Task.FromResult(false);
@@ -291,6 +291,32 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         }
 
         return Task.FromResult(removed);
+    }
+
+    public Task<WebhookBacklog> GetBacklogAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var now = time.GetUtcNow();
+
+            // Stale heads (rescheduled or finished since they were queued) go, as LeaseAsync would drop them;
+            // the first live one is the earliest due, a held lease at its expiry.
+            DateTimeOffset? oldest = null;
+            while (_due.TryPeek(out var entry, out var priority))
+            {
+                if (priority.Seq != entry.QueueSeq || entry.Status != WebhookDeliveryStatus.Pending)
+                {
+                    _due.Dequeue();
+                    continue;
+                }
+
+                oldest = priority.Due <= now ? priority.Due : null;
+                break;
+            }
+
+            // Every entry is pending or finished, and the finished ones are counted.
+            return Task.FromResult(new WebhookBacklog(_deliveries.Count - _finishedCount, oldest, now));
+        }
     }
 
     private static SortedSet<string> IndexOf(Dictionary<string, SortedSet<string>> index, string key)

@@ -20,6 +20,7 @@ internal sealed partial class WebhookDeliveryProcessor(
     ProtectedSubscriptionStore subscriptions,
     WebhookSender sender,
     WebhookEndpointHealth health,
+    WebhookCircuitBreaker circuits,
     IWebhookRetryPolicy retryPolicy,
     IEnumerable<IWebhookObserver> observers,
     IOptions<WebhookOptions> options,
@@ -70,6 +71,14 @@ internal sealed partial class WebhookDeliveryProcessor(
             }
 
             var endpoint = EndpointOf(subscription.Url);
+            if (!circuits.TryPass(endpoint, out var holdFor))
+            {
+                // The endpoint's circuit is open: hold the delivery back without an attempt, so the
+                // break uses up none of its retries.
+                await ReleaseAsync(lease, holdFor).ConfigureAwait(false);
+                return WebhookProcessOutcome.Released;
+            }
+
             if (!TryEnterEndpoint(endpoint))
             {
                 // The receiver already has as many attempts in flight as allowed: do not let it hold a
@@ -97,7 +106,8 @@ internal sealed partial class WebhookDeliveryProcessor(
                 ExitEndpoint(endpoint);
             }
 
-            var transition = Decide(attempt, retryAfter);
+            var circuit = circuits.Record(endpoint, attempt);
+            var transition = Decide(attempt, retryAfter, delivery.EventType);
             if (!await CompleteAsync(lease, attempt, transition).ConfigureAwait(false))
             {
                 LogLeaseLost(logger, delivery.Id);
@@ -109,6 +119,10 @@ internal sealed partial class WebhookDeliveryProcessor(
             LogAttempt(logger, delivery.Id, delivery.SubscriptionId, attempt.Number, attempt.StatusCode ?? 0, attempt.ErrorKind, transition.Status);
             var change = await health.RecordAsync(subscription, attempt).ConfigureAwait(false);
             await NotifyAsync(delivery, attempt, transition, change).ConfigureAwait(false);
+            if (circuit.Endpoint is not null && _observers.Length > 0)
+            {
+                await NotifyAsync(o => o.OnEndpointCircuitChangedAsync(circuit.Endpoint, circuit.OpenUntil, CancellationToken.None)).ConfigureAwait(false);
+            }
             return transition.Status switch
             {
                 WebhookDeliveryStatus.Succeeded => WebhookProcessOutcome.Succeeded,
@@ -306,7 +320,7 @@ internal sealed partial class WebhookDeliveryProcessor(
         return endpoint;
     }
 
-    private WebhookDeliveryTransition Decide(WebhookAttempt attempt, TimeSpan? retryAfter)
+    private WebhookDeliveryTransition Decide(WebhookAttempt attempt, TimeSpan? retryAfter, string eventType)
     {
         if (attempt.Succeeded)
         {
@@ -321,7 +335,7 @@ internal sealed partial class WebhookDeliveryProcessor(
             return new(WebhookDeliveryStatus.Failed);
         }
 
-        var delay = retryPolicy.GetNextDelay(new WebhookRetryContext(attempt.Number, attempt.StatusCode, attempt.ErrorKind, retryAfter));
+        var delay = retryPolicy.GetNextDelay(new WebhookRetryContext(attempt.Number, attempt.StatusCode, attempt.ErrorKind, retryAfter, eventType));
         return delay is { } d
             ? new(WebhookDeliveryStatus.Pending, d)
             : new(WebhookDeliveryStatus.Failed);

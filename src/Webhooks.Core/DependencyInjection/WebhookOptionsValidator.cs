@@ -40,6 +40,15 @@ internal sealed class WebhookOptionsValidator(IServiceProvider services) : IVali
         Check(o.MaxPayloadBytes is >= 1024 and <= 64 * 1024 * 1024, $"Webhooks:MaxPayloadBytes is {o.MaxPayloadBytes}; use 1024 to 67108864.");
         Check(o.SecretRotationGracePeriod >= TimeSpan.Zero && o.SecretRotationGracePeriod <= TimeSpan.FromDays(30), "Webhooks:SecretRotationGracePeriod must be between 0 and 30 days.");
         Check(o.InMemoryRetainedDeliveries >= 0, "Webhooks:InMemoryRetainedDeliveries must not be negative.");
+        var cb = o.CircuitBreaker;
+        Check(cb is not null, "Webhooks:CircuitBreaker must not be null.");
+        if (cb is not null)
+        {
+            Check(cb.MinimumAttempts is >= 1 and <= 10_000, $"Webhooks:CircuitBreaker:MinimumAttempts is {cb.MinimumAttempts}; use 1 to 10000.");
+            Check(cb.FailureRatio is > 0 and <= 1, $"Webhooks:CircuitBreaker:FailureRatio is {cb.FailureRatio}; use a share above 0 and at most 1 (0.5 = half).");
+            Check(cb.SamplingWindow > TimeSpan.Zero && cb.BreakDuration > TimeSpan.Zero && cb.MaxBreakDuration >= cb.BreakDuration, "Webhooks:CircuitBreaker:SamplingWindow and BreakDuration must be positive, and MaxBreakDuration at least BreakDuration.");
+        }
+
         Check(!string.IsNullOrWhiteSpace(o.UserAgent) && o.UserAgent.All(c => c is >= ' ' and <= '~'), "Webhooks:UserAgent must be non-empty printable ASCII.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -107,7 +107,8 @@ public static class WebhooksServiceCollectionExtensions
             sp.GetRequiredService<WebhookSender>(),
             sp.GetRequiredService<IOptions<WebhookOptions>>(),
             sp.GetRequiredService<TimeProvider>()));
-        services.TryAddSingleton(sp => new WebhookTelemetry(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.TryAddSingleton(sp => new WebhookTelemetry(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetService<IWebhookDeliveryStore>()));
+        services.TryAddSingleton<WebhookCircuitBreaker>();
         services.TryAddSingleton<WebhookDeliveryProcessor>();
         services.TryAddSingleton<IWebhookDispatcher, WebhookDispatcher>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WebhookDispatcherService>());
@@ -155,6 +156,27 @@ public static class WebhooksBuilderExtensions
     /// <returns>The builder.</returns>
     public static IWebhooksBuilder AddEventType(this IWebhooksBuilder builder, string name, string? description = null, string? group = null)
         => builder.AddEventType(new WebhookEventType(name) { Description = description, Group = group });
+
+    /// <summary>Registers an event type by name and sets its details, such as its own retry schedule:
+    /// <c>AddEventType("payment.failed", o => o.RetrySchedule = [TimeSpan.FromMinutes(1), TimeSpan.FromHours(1), TimeSpan.FromDays(1)])</c>.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="name">The event type name.</param>
+    /// <param name="configure">Sets the details.</param>
+    /// <returns>The builder.</returns>
+    public static IWebhooksBuilder AddEventType(this IWebhooksBuilder builder, string name, Action<WebhookEventTypeOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        var o = new WebhookEventTypeOptions();
+        configure(o);
+        return builder.AddEventType(new WebhookEventType(name)
+        {
+            Description = o.Description,
+            Group = o.Group,
+            Version = o.Version,
+            Deprecated = o.Deprecated,
+            RetrySchedule = o.RetrySchedule is null ? null : [.. o.RetrySchedule],
+        });
+    }
 
     /// <summary>Registers an event type with all its details (version, schema, deprecated).</summary>
     /// <param name="builder">The builder.</param>

@@ -22,7 +22,11 @@ internal sealed class WebhookTelemetry : IDisposable
     private readonly Histogram<double> _latency;
     private readonly Counter<long> _disabled;
 
-    public WebhookTelemetry(IMeterFactory? meterFactory)
+    private WebhookBacklog? _backlog;
+    private long _backlogReadAt;
+    private int _refreshing;
+
+    public WebhookTelemetry(IMeterFactory? meterFactory, IWebhookDeliveryStore? store = null)
     {
         _ownsMeter = meterFactory is null;
         _meter = meterFactory?.Create(WebhookDiagnostics.MeterName) ?? new Meter(WebhookDiagnostics.MeterName);
@@ -31,6 +35,37 @@ internal sealed class WebhookTelemetry : IDisposable
         _attemptDuration = _meter.CreateHistogram("webhooks.delivery.attempt.duration", "s", "How long each attempt took, connect to last byte.", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
         _latency = _meter.CreateHistogram<double>("webhooks.delivery.latency", "s", "From publish to successful delivery.");
         _disabled = _meter.CreateCounter<long>("webhooks.subscriptions.disabled", "{subscription}", "Subscriptions disabled by the engine, by reason.");
+        if (store is IWebhookDeliveryBacklog backlog)
+        {
+            // Absent for stores that cannot count. The callback must not block a collector on a
+            // database: it reports the last reading and refreshes it in the background when stale.
+            _meter.CreateObservableGauge("webhooks.deliveries.pending", () => PendingNow(backlog), "{delivery}", "Deliveries waiting to be sent (due now or later, leased ones included).");
+        }
+    }
+
+    private IEnumerable<Measurement<long>> PendingNow(IWebhookDeliveryBacklog backlog)
+    {
+        if (Stopwatch.GetElapsedTime(Volatile.Read(ref _backlogReadAt)) > TimeSpan.FromSeconds(5) && Interlocked.Exchange(ref _refreshing, 1) == 0)
+        {
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    _backlog = await backlog.GetBacklogAsync(CancellationToken.None).ConfigureAwait(false);
+                    Volatile.Write(ref _backlogReadAt, Stopwatch.GetTimestamp());
+                }
+                catch (Exception)
+                {
+                    // The store is unreachable: no reading this time (the health check reports it).
+                }
+                finally
+                {
+                    Volatile.Write(ref _refreshing, 0);
+                }
+            });
+        }
+
+        return _backlog is { } b ? [new Measurement<long>(b.Pending)] : [];
     }
 
     /// <summary>The meter, for instruments created elsewhere (the pending gauge).</summary>

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Webhooks.Core.Catalog;
 using Webhooks.Core.Delivery;
 using Webhooks.Core.Diagnostics;
+using Webhooks.Core.Filtering;
 using Webhooks.Core.Serialization;
 using Webhooks.Core.Subscriptions;
 
@@ -101,10 +102,12 @@ internal sealed class WebhookPublisher(
 
         var context = publishOptions?.EnqueueContext;
         var targets = await subscriptions.FindForEventAsync(owner, type.GetSubscriptionPatterns(), context, cancellationToken).ConfigureAwait(false);
-        if (targets.Any(t => t.Filter.Count > 0))
+        if (targets.Any(t => t.Filter.Count > 0 || t.PayloadFilter is not null))
         {
+            // Payload filters read the bytes just serialized, parsed at most once, each distinct filter evaluated once.
             var attributes = publishOptions?.Attributes;
-            targets = [.. targets.Where(t => Accepts(t, attributes))];
+            using var content = new WebhookPayloadFilterEvaluator(payload, type.Name, o.PayloadFormat != WebhookPayloadFormat.Data);
+            targets = [.. targets.Where(t => Accepts(t, attributes) && content.Matches(t.PayloadFilter))];
         }
 
         var idempotencyKey = publishOptions?.IdempotencyKey;

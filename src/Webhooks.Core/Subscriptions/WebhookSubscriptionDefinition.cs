@@ -27,6 +27,17 @@ public sealed record WebhookSubscriptionDefinition
     /// <summary>Attribute filter: key to allowed values (see <see cref="WebhookSubscription.Filter"/>); at most 10 keys of at most 50 values.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>>? Filter { get; init; }
 
+    /// <summary>
+    /// Payload filter, as JSON text: conditions over the event's <c>type</c> and <c>data</c> that
+    /// must hold for it to be delivered, such as <c>{"data.priority": "high"}</c> or
+    /// <c>{"data.total": {"$gte": 100}, "data.status": {"$in": ["shipped", "delivered"]}}</c>
+    /// (operators <c>$eq</c>, <c>$ne</c>, <c>$in</c>, <c>$nin</c>, <c>$gt</c>, <c>$gte</c>, <c>$lt</c>,
+    /// <c>$lte</c>, <c>$exists</c>, <c>$and</c>, <c>$or</c>, <c>$not</c>; at most 8 levels deep and
+    /// 4 KiB). Stored in compact form (<see cref="WebhookSubscription.PayloadFilter"/>);
+    /// <see langword="null"/>, blank or <c>{}</c> for none.
+    /// </summary>
+    public string? PayloadFilter { get; init; }
+
     /// <summary>Whether deliveries start at once; <see langword="true"/> by default.</summary>
     public bool Active { get; init; } = true;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Webhooks.Core.Filtering;
 
 namespace Webhooks.Core.Subscriptions;
 
@@ -62,6 +63,7 @@ public sealed class WebhookSubscriptionManager
             Headers = Copy(definition.Headers),
             Metadata = CopyMetadata(definition.Metadata),
             Filter = CopyFilter(definition.Filter),
+            PayloadFilter = WebhookPayloadFilter.Normalize(definition.PayloadFilter),
             Active = definition.Active,
             CreatedAt = now,
             UpdatedAt = now,
@@ -137,6 +139,7 @@ public sealed class WebhookSubscriptionManager
             Headers = patch.Headers is null ? current.Headers : Copy(patch.Headers),
             Metadata = patch.Metadata is null ? current.Metadata : CopyMetadata(patch.Metadata),
             Filter = patch.Filter is null ? current.Filter : CopyFilter(patch.Filter),
+            PayloadFilter = patch.PayloadFilter is null ? current.PayloadFilter : WebhookPayloadFilter.Normalize(patch.PayloadFilter),
             Active = patch.Active ?? current.Active,
             DisabledReason = activating ? null : current.DisabledReason,
 

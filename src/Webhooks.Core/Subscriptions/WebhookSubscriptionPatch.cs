@@ -27,6 +27,9 @@ public sealed record WebhookSubscriptionPatch
     /// <summary>A new attribute filter (replaces the old; empty removes it).</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>>? Filter { get; init; }
 
+    /// <summary>A new payload filter as JSON text (replaces the old; an empty string or <c>{}</c> removes it). See <see cref="WebhookSubscriptionDefinition.PayloadFilter"/>.</summary>
+    public string? PayloadFilter { get; init; }
+
     /// <summary>Enable or disable.</summary>
     public bool? Active { get; init; }
 

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using Microsoft.Extensions.Options;
 using Webhooks.Core.Catalog;
+using Webhooks.Core.Filtering;
 using Webhooks.Core.Security;
 using Webhooks.Core.Signing;
 
@@ -42,6 +43,7 @@ internal sealed class WebhookSubscriptionValidator(
         ValidateHeaders(errors, d.Headers, auth);
         ValidateMetadata(errors, d.Metadata);
         ValidateFilter(errors, d.Filter);
+        ValidatePayloadFilter(errors, d.PayloadFilter);
         ValidateScheme(errors, d.SignatureScheme);
         if (d.Secret is not null && WebhookSecret.Validate(d.Secret) is { } secretError)
         {
@@ -83,6 +85,7 @@ internal sealed class WebhookSubscriptionValidator(
 
         ValidateMetadata(errors, p.Metadata);
         ValidateFilter(errors, p.Filter);
+        ValidatePayloadFilter(errors, p.PayloadFilter);
         ValidateScheme(errors, p.SignatureScheme);
         errors.ThrowIfAny();
     }
@@ -386,6 +389,17 @@ internal sealed class WebhookSubscriptionValidator(
             else if (values.Any(v => string.IsNullOrEmpty(v) || v.Length > 256))
             {
                 errors.Add("filter", $"Filter '{key}' values must be 1 to 256 characters.");
+            }
+        }
+    }
+
+    private static void ValidatePayloadFilter(Errors errors, string? filter)
+    {
+        if (filter is not null && !WebhookPayloadFilter.TryParse(filter, out _, out var problems))
+        {
+            foreach (var problem in problems)
+            {
+                errors.Add("payloadFilter", problem);
             }
         }
     }

@@ -18,7 +18,7 @@ namespace Webhooks.PostgreSql.Delivery;
 /// wakes idle dispatchers.
 /// </summary>
 internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase db) :
-    IWebhookDeliveryStore, IWebhookDeliveryLog, IWebhookDeliveryAdministration, IWebhookDeliveryStatistics, IWebhookDeliveryRetention
+    IWebhookDeliveryStore, IWebhookDeliveryLog, IWebhookDeliveryAdministration, IWebhookDeliveryStatistics, IWebhookDeliveryRetention, IWebhookDeliveryBacklog
 {
     private const string DeliveryColumns =
         "id, message_id, subscription_id, event_type, status, attempt_count, created_at, " +
@@ -29,8 +29,8 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         WITH k AS (
             {key}
         ), m AS (
-            INSERT INTO {s}.messages (id, event_type, "timestamp", owner, idempotency_key, idempotency_expires_at, payload, created_at, empty)
-            SELECT @id, @event_type, @timestamp, @owner, @key, @idempotency_expires_at, @payload, @created_at, cardinality(@d_id::text[]) = 0
+            INSERT INTO {s}.messages (id, event_type, "timestamp", owner, idempotency_key, idempotency_expires_at, payload, created_at, empty, trace_parent, trace_state)
+            SELECT @id, @event_type, @timestamp, @owner, @key, @idempotency_expires_at, @payload, @created_at, cardinality(@d_id::text[]) = 0, @trace_parent, @trace_state
             WHERE EXISTS (SELECT 1 FROM k)
         ), d AS (
             INSERT INTO {s}.deliveries (id, message_id, subscription_id, event_type, owner, status, attempt_count, created_at, next_attempt_at)
@@ -83,7 +83,7 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
                l.last_attempt_at, l.last_status_code, l.last_error, l.due_at,
                m.event_type, m."timestamp", m.owner, m.idempotency_key, m.idempotency_expires_at,
                CASE WHEN row_number() OVER (PARTITION BY l.message_id ORDER BY l.id) = 1 THEN m.payload END,
-               l.owner, l.lease_id, l.lease_expires_at, m.created_at
+               l.owner, l.lease_id, l.lease_expires_at, m.created_at, m.trace_parent, m.trace_state
         FROM leased AS l JOIN {s}.messages AS m ON m.id = l.message_id
         ORDER BY l.due_at, l.id
         """);
@@ -222,6 +222,15 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
                (SELECT count(*) FROM marked), (SELECT count(*) FROM keys)
         """);
 
+    // Both from the partial index of pending deliveries by due time (deliveries_due): the count scans
+    // it, the earliest is its first entry. Judged against the same statement's clock.
+    private readonly string _backlog = db.Sql("""
+        SELECT (SELECT count(*) FROM {s}.deliveries WHERE status = 0),
+               (SELECT coalesce(lease_expires_at, next_attempt_at) FROM {s}.deliveries WHERE status = 0
+                ORDER BY coalesce(lease_expires_at, next_attempt_at) LIMIT 1),
+               {now}
+        """);
+
     public async Task<WebhookEnqueueResult> EnqueueAsync(WebhookMessage message, IReadOnlyList<WebhookDelivery> deliveries, WebhookEnqueueContext? context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
@@ -337,6 +346,8 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
                         IdempotencyExpiresAt = NullableTime(r, 14),
                         Payload = r.GetFieldValue<byte[]>(15),
                         CreatedAt = r.GetFieldValue<DateTimeOffset>(19),
+                        TraceParent = r.IsDBNull(20) ? null : r.GetString(20),
+                        TraceState = r.IsDBNull(21) ? null : r.GetString(21),
                     };
                 }
             }
@@ -550,6 +561,17 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         return await ExecuteCountAsync(command, "removing old webhook data", cancellationToken).ConfigureAwait(false);
     }
 
+    public async Task<WebhookBacklog> GetBacklogAsync(CancellationToken cancellationToken)
+    {
+        await db.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = db.DataSource.CreateCommand(_backlog);
+        await using var r = await ExecuteReaderAsync(command, "reading the backlog", cancellationToken).ConfigureAwait(false);
+        await r.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var oldest = NullableTime(r, 1);
+        var now = r.GetFieldValue<DateTimeOffset>(2);
+        return new WebhookBacklog(r.GetInt64(0), oldest <= now ? oldest : null, now);
+    }
+
     private void AddEnqueueParameters(NpgsqlCommand command, WebhookMessage message, IReadOnlyList<WebhookDelivery> deliveries)
     {
         var p = command.Parameters;
@@ -562,6 +584,8 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         p.AddWithValue("key", NpgsqlDbType.Text, (object?)message.IdempotencyKey ?? DBNull.Value);
         p.AddWithValue("idempotency_expires_at", NpgsqlDbType.TimestampTz, (object?)message.IdempotencyExpiresAt?.ToUniversalTime() ?? DBNull.Value);
         p.AddWithValue("payload", NpgsqlDbType.Bytea, message.Payload);
+        p.AddWithValue("trace_parent", NpgsqlDbType.Text, (object?)message.TraceParent ?? DBNull.Value);
+        p.AddWithValue("trace_state", NpgsqlDbType.Text, (object?)message.TraceState ?? DBNull.Value);
         p.AddWithValue("channel", db.Channel);
         if (message.IdempotencyKey is not null)
         {

@@ -146,6 +146,14 @@ internal static class PostgreSqlMigrations
             DROP INDEX {s}.messages_created_at;
             CREATE INDEX messages_empty ON {s}.messages (created_at) WHERE empty;
             """),
+        (4, "subscription payload filters", """
+            -- The filter's compact JSON text, kept as given (text, not jsonb, which would reorder its keys); null for none.
+            ALTER TABLE {s}.subscriptions ADD COLUMN payload_filter text;
+            """),
+        (5, "message trace context", """
+            -- The W3C trace context of the publish, so an attempt sent later by any instance links to it.
+            ALTER TABLE {s}.messages ADD COLUMN trace_parent text, ADD COLUMN trace_state text;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -19,11 +19,11 @@ namespace Webhooks.PostgreSql.Subscriptions;
 /// </summary>
 internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDatabase db) : IWebhookSubscriptionStore
 {
-    private const string Columns = "id, owner, name, url, events, description, secrets, signature_scheme, auth, headers, metadata, active, disabled_reason, created_at, updated_at, version, filter, failing_since";
+    private const string Columns = "id, owner, name, url, events, description, secrets, signature_scheme, auth, headers, metadata, active, disabled_reason, created_at, updated_at, version, filter, failing_since, payload_filter";
 
     private readonly string _insert = db.Sql($"""
-        INSERT INTO {"{s}"}.subscriptions (id, owner, name, url, events, event_keys, description, secrets, signature_scheme, auth, headers, metadata, active, disabled_reason, created_at, updated_at, version, filter, failing_since)
-        VALUES (@id, @owner, @name, @url, @events, {EventKeysOf("@owner::text")}, @description, @secrets, @signature_scheme, @auth, @headers, @metadata, @active, @disabled_reason, @created_at, @updated_at, 1, @filter, @failing_since)
+        INSERT INTO {"{s}"}.subscriptions (id, owner, name, url, events, event_keys, description, secrets, signature_scheme, auth, headers, metadata, active, disabled_reason, created_at, updated_at, version, filter, failing_since, payload_filter)
+        VALUES (@id, @owner, @name, @url, @events, {EventKeysOf("@owner::text")}, @description, @secrets, @signature_scheme, @auth, @headers, @metadata, @active, @disabled_reason, @created_at, @updated_at, 1, @filter, @failing_since, @payload_filter)
         RETURNING {Columns}
         """);
 
@@ -35,7 +35,8 @@ internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDataba
         UPDATE {"{s}"}.subscriptions
         SET name = @name, url = @url, events = @events, event_keys = {EventKeysOf("owner")}, description = @description, secrets = @secrets,
             signature_scheme = @signature_scheme, auth = @auth, headers = @headers, metadata = @metadata, active = @active,
-            disabled_reason = @disabled_reason, updated_at = @updated_at, version = version + 1, filter = @filter, failing_since = @failing_since
+            disabled_reason = @disabled_reason, updated_at = @updated_at, version = version + 1, filter = @filter, failing_since = @failing_since,
+            payload_filter = @payload_filter
         WHERE id = @id AND version = @version
         RETURNING {Columns}
         """);
@@ -223,6 +224,9 @@ internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDataba
             s.Filter.ToDictionary(f => f.Key, f => f.Value.ToList(), StringComparer.Ordinal),
             PostgreSqlJsonContext.Default.DictionaryStringListString));
         p.AddWithValue("failing_since", NpgsqlDbType.TimestampTz, (object?)s.FailingSince?.ToUniversalTime() ?? DBNull.Value);
+
+        // text, not jsonb: jsonb would reorder keys and respace the filter, and the contract keeps it as given.
+        p.AddWithValue("payload_filter", NpgsqlDbType.Text, (object?)s.PayloadFilter ?? DBNull.Value);
     }
 
     private async Task<List<WebhookSubscription>> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
@@ -297,6 +301,7 @@ internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDataba
             Version = r.GetInt64(15),
             Filter = filter.ToDictionary(f => f.Key, f => (IReadOnlyList<string>)f.Value, StringComparer.Ordinal),
             FailingSince = r.IsDBNull(17) ? null : r.GetFieldValue<DateTimeOffset>(17),
+            PayloadFilter = r.IsDBNull(18) ? null : r.GetString(18),
         };
     }
 

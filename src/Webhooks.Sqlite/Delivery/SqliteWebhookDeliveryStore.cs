@@ -13,10 +13,10 @@ namespace Webhooks.Sqlite.Delivery;
 /// Due times and lease expiry are on the injected <see cref="TimeProvider"/>.
 /// </summary>
 internal sealed class SqliteWebhookDeliveryStore(SqliteWebhookDatabase database)
-    : IWebhookDeliveryStore, IWebhookDeliveryLog, IWebhookDeliveryAdministration, IWebhookDeliveryStatistics, IWebhookDeliveryRetention
+    : IWebhookDeliveryStore, IWebhookDeliveryLog, IWebhookDeliveryAdministration, IWebhookDeliveryStatistics, IWebhookDeliveryRetention, IWebhookDeliveryBacklog
 {
     internal const string LeaseSql = $"""
-        SELECT {DeliveryColumns}, m.timestamp, m.created_at, m.idempotency_key, m.idempotency_expires_at, m.payload
+        SELECT {DeliveryColumns}, m.timestamp, m.created_at, m.idempotency_key, m.idempotency_expires_at, m.payload, m.trace_parent, m.trace_state
         FROM deliveries d JOIN messages m ON m.id = d.message_id
         WHERE d.status = 0 AND d.due <= $now ORDER BY d.due LIMIT $max;
         """;
@@ -49,10 +49,11 @@ internal sealed class SqliteWebhookDeliveryStore(SqliteWebhookDatabase database)
             }
 
             connection.Execute("""
-                INSERT INTO messages (id, event_type, timestamp, created_at, owner, idempotency_key, idempotency_expires_at, payload)
-                VALUES ($id, $type, $timestamp, $created, $owner, $key, $expires, $payload);
+                INSERT INTO messages (id, event_type, timestamp, created_at, owner, idempotency_key, idempotency_expires_at, payload, trace_parent, trace_state)
+                VALUES ($id, $type, $timestamp, $created, $owner, $key, $expires, $payload, $traceparent, $tracestate);
                 """, ("$id", message.Id), ("$type", message.EventType), ("$timestamp", message.Timestamp.UtcTicks), ("$created", message.CreatedAt.UtcTicks),
-                ("$owner", message.Owner), ("$key", message.IdempotencyKey), ("$expires", message.IdempotencyExpiresAt?.UtcTicks), ("$payload", message.Payload.ToArray()));
+                ("$owner", message.Owner), ("$key", message.IdempotencyKey), ("$expires", message.IdempotencyExpiresAt?.UtcTicks), ("$payload", message.Payload.ToArray()),
+                ("$traceparent", message.TraceParent), ("$tracestate", message.TraceState));
             using var insert = connection.Command("""
                 INSERT INTO deliveries (id, message_id, subscription_id, event_type, owner, status, created_at, due)
                 VALUES ($id, $message, $subscription, $type, $owner, 0, $created, $now);
@@ -94,6 +95,8 @@ internal sealed class SqliteWebhookDeliveryStore(SqliteWebhookDatabase database)
                             IdempotencyKey = reader.Text(14),
                             IdempotencyExpiresAt = reader.TimeOrNull(15),
                             Payload = (byte[])reader.GetValue(16),
+                            TraceParent = reader.Text(17),
+                            TraceState = reader.Text(18),
                         };
                     }
 
@@ -258,6 +261,21 @@ internal sealed class SqliteWebhookDeliveryStore(SqliteWebhookDatabase database)
                     AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id) LIMIT $batch);
                 """, ("$cutoff", cutoff.UtcTicks), ("$batch", batchSize));
             return removed;
+        }, cancellationToken);
+
+    public Task<WebhookBacklog> GetBacklogAsync(CancellationToken cancellationToken) =>
+        database.ReadAsync(connection =>
+        {
+            // Both from the (status, due) index: the pending rows only, due holding a held lease's expiry.
+            var now = database.Now;
+            using var command = connection.Command("SELECT count(*), min(due) FROM deliveries WHERE status = 0;");
+            using var reader = command.ExecuteReader();
+            reader.Read();
+            var oldest = reader.IsDBNull(1) ? (long?)null : reader.GetInt64(1);
+            return new WebhookBacklog(
+                reader.GetInt64(0),
+                oldest <= now ? new DateTimeOffset(oldest.Value, TimeSpan.Zero) : null,
+                new DateTimeOffset(now, TimeSpan.Zero));
         }, cancellationToken);
 
     private static WebhookDelivery ReadDelivery(SqliteDataReader reader)

@@ -83,5 +83,10 @@ internal static class SqliteMigrations
         CREATE INDEX attempts_owner ON attempts (owner, started_at);
         CREATE INDEX attempts_subscription ON attempts (subscription_id, started_at);
         """,
+        """
+        -- The W3C trace context of the publish, so an attempt sent after a restart still links to it.
+        ALTER TABLE messages ADD COLUMN trace_parent TEXT;
+        ALTER TABLE messages ADD COLUMN trace_state TEXT;
+        """,
     ];
 }

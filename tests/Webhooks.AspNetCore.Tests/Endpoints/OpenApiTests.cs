@@ -87,7 +87,7 @@ public sealed class OpenApiTests(ApiFixture fixture)
 
         var schemas = document["components"]!["schemas"]!;
         schemas["WebhookSubscriptionCreateRequest"]!["properties"]!.AsObject().Select(p => p.Key)
-            .Should().BeEquivalentTo("name", "url", "events", "description", "auth", "headers", "metadata", "filter", "active", "secret", "signatureScheme");
+            .Should().BeEquivalentTo("name", "url", "events", "description", "auth", "headers", "metadata", "filter", "payloadFilter", "active", "secret", "signatureScheme");
         schemas["WebhookSubscriptionResponse"]!["properties"]!.AsObject().Select(p => p.Key)
             .Should().Contain(["id", "name", "url", "events", "active", "secret", "auth", "version"]);
         var limit = document["paths"]!["/webhooks"]!["get"]!["parameters"]!.AsArray().Single(p => (string)p!["name"]! == "limit")!;

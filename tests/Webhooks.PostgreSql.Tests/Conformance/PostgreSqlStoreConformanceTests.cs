@@ -125,3 +125,22 @@ public sealed class PostgreSqlDeliveryRetentionConformanceTests(PostgresCluster 
         }
     }
 }
+
+/// <summary>The PostgreSQL delivery store keeps the backlog contract (on the database's clock).</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgreSqlDeliveryBacklogConformanceTests(PostgresCluster cluster) : DeliveryBacklogConformanceTests
+{
+    private PgStores? _stores;
+
+    protected override async Task<IWebhookDeliveryStore> CreateStoreAsync() =>
+        (_stores = await PgConformance.CreateAsync(cluster, "backlog")).Deliveries;
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_stores is not null)
+        {
+            await _stores.DisposeAsync();
+        }
+    }
+}

@@ -84,3 +84,16 @@ public sealed class SqliteDeliveryRetentionConformanceTests : DeliveryRetentionC
         _file.Dispose();
     }
 }
+
+public sealed class SqliteDeliveryBacklogConformanceTests : DeliveryBacklogConformanceTests
+{
+    private readonly SqliteTestFile _file = new(TimeProvider.System);
+
+    protected override Task<IWebhookDeliveryStore> CreateStoreAsync() => Task.FromResult<IWebhookDeliveryStore>(_file.Deliveries());
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        _file.Dispose();
+    }
+}

@@ -1,0 +1,290 @@
+// Create or edit a webhook: name, URL, description, authentication, events from the catalog
+// (grouped by resource, with descriptions), a test of the unsaved settings, and the API's
+// validation errors shown beside their fields. After creation the secret is shown once.
+import { h, fill, id as uid } from '../dom.js';
+import { ApiError, describe } from '../api.js';
+import { showSecret } from '../dialogs.js';
+import { testResult } from './detail.js';
+
+const AUTH_TYPES = [
+  ['none', 'None'],
+  ['basic', 'Basic (user name and password)'],
+  ['bearer', 'Bearer token'],
+  ['apiKey', 'API key in a header'],
+];
+
+/** A labelled input with a hint and a place for its error, wired with aria-describedby. */
+function field({ name, label, hint, input }) {
+  const inputId = `f-${name}`;
+  const hintId = hint ? `${inputId}-hint` : null;
+  const errorId = `${inputId}-error`;
+  input.id = inputId;
+  input.name = name;
+  input.setAttribute('aria-describedby', [hintId, errorId].filter(Boolean).join(' '));
+  const error = h('p', { class: 'field-error', id: errorId, hidden: true });
+  const wrapper = h('div', { class: 'field', 'data-field': name },
+    h('label', { for: inputId }, label),
+    hint ? h('p', { class: 'hint', id: hintId }, hint) : null,
+    input,
+    error);
+  return { wrapper, input, error };
+}
+
+function eventsPicker(catalog, selected) {
+  const chosen = new Set(selected);
+  const known = new Set(['*']);
+  const boxes = [];
+  const errorId = 'f-events-error';
+  const box = (value, labelText, description, extraClass) => {
+    const inputId = uid('ev');
+    const input = h('input', { type: 'checkbox', id: inputId, value, checked: chosen.has(value), 'aria-describedby': description ? `${inputId}-d` : null });
+    boxes.push(input);
+    known.add(value);
+    return h('div', { class: `check ${extraClass ?? ''}` },
+      input,
+      h('label', { for: inputId }, h('span', { class: 'event-name' }, labelText)),
+      description ? h('p', { class: 'event-desc', id: `${inputId}-d` }, description) : null);
+  };
+
+  const all = box('*', 'All events', 'Every event, including ones added later.', 'check-all');
+  const groups = (catalog.groups ?? []).map((g) => {
+    const legend = g.name ? `${g.name}` : 'Other events';
+    return h('fieldset', { class: 'event-group' },
+      h('legend', null, legend),
+      g.pattern ? box(g.pattern, `All ${g.name} events`, `${g.pattern}: every ${g.name} event, including ones added later.`, 'check-all') : null,
+      g.eventTypes.map((t) => box(
+        t.name,
+        t.name,
+        [t.description, t.version ? `Version ${t.version}.` : null, t.deprecated ? 'Deprecated.' : null].filter(Boolean).join(' '),
+        t.deprecated ? 'deprecated' : null)));
+  });
+
+  // Patterns the catalog does not list (set through the API) stay selectable, so saving keeps them.
+  const extras = [...chosen].filter((e) => !known.has(e));
+  const extraGroup = extras.length === 0 ? null : h('fieldset', { class: 'event-group' },
+    h('legend', null, 'Other patterns'),
+    extras.map((e) => box(e, e, null)));
+
+  const error = h('p', { class: 'field-error', id: errorId, hidden: true });
+  const element = h('fieldset', { class: 'field events', 'data-field': 'events', 'aria-describedby': `f-events-hint ${errorId}` },
+    h('legend', null, 'Events'),
+    h('p', { class: 'hint', id: 'f-events-hint' }, 'Pick the events this webhook receives.'),
+    error,
+    all,
+    groups,
+    extraGroup);
+  return {
+    element,
+    error,
+    first: () => boxes[0],
+    value: () => {
+      const values = boxes.filter((b) => b.checked).map((b) => b.value);
+      if (values.includes('*')) return ['*'];
+      // A group's pattern covers its events: send the pattern alone.
+      const patterns = values.filter((v) => v.endsWith('.*')).map((v) => v.slice(0, -1));
+      return values.filter((v) => v.endsWith('.*') || !patterns.some((p) => v.startsWith(p)));
+    },
+  };
+}
+
+function authSection(existing) {
+  const type = h('select', null, AUTH_TYPES.map(([value, label]) => h('option', { value, selected: (existing?.type ?? 'none') === value }, label)));
+  const keep = existing && existing.type !== 'none';
+  const secretHint = keep ? 'Leave empty to keep the saved value.' : null;
+  const fields = {
+    type: field({ name: 'auth.type', label: 'Type', hint: 'How each delivery proves itself to your endpoint, besides the signature.', input: type }),
+    username: field({ name: 'auth.username', label: 'User name', input: h('input', { type: 'text', autocomplete: 'off', value: existing?.username ?? '' }) }),
+    password: field({ name: 'auth.password', label: 'Password', hint: secretHint, input: h('input', { type: 'password', autocomplete: 'new-password' }) }),
+    token: field({ name: 'auth.token', label: 'Token', hint: secretHint ?? 'Sent as Authorization: Bearer <token>.', input: h('input', { type: 'password', autocomplete: 'off' }) }),
+    headerName: field({ name: 'auth.headerName', label: 'Header name', hint: 'Such as X-Api-Key.', input: h('input', { type: 'text', autocomplete: 'off', value: existing?.headerName ?? 'X-Api-Key' }) }),
+    key: field({ name: 'auth.key', label: 'API key', hint: secretHint, input: h('input', { type: 'password', autocomplete: 'off' }) }),
+  };
+  const byType = { basic: ['username', 'password'], bearer: ['token'], apiKey: ['headerName', 'key'], none: [] };
+  const sync = () => {
+    for (const name of ['username', 'password', 'token', 'headerName', 'key']) {
+      fields[name].wrapper.hidden = !byType[type.value].includes(name);
+    }
+  };
+  type.addEventListener('change', sync);
+  sync();
+
+  const element = h('fieldset', { class: 'group' },
+    h('legend', null, 'Authentication'),
+    fields.type.wrapper, fields.username.wrapper, fields.password.wrapper, fields.token.wrapper, fields.headerName.wrapper, fields.key.wrapper);
+
+  return {
+    element,
+    fields,
+    /** The auth to send, or undefined to leave the saved one unchanged (an edit that did not touch it). */
+    value: () => {
+      const t = type.value;
+      const v = (name) => fields[name].input.value;
+      const auth = t === 'basic' ? { type: t, username: v('username'), password: v('password') }
+        : t === 'bearer' ? { type: t, token: v('token') }
+          : t === 'apiKey' ? { type: t, headerName: v('headerName'), key: v('key') }
+            : { type: 'none' };
+      if (existing) {
+        const secretsEmpty = !v('password') && !v('token') && !v('key');
+        const unchanged = t === existing.type && secretsEmpty
+          && (t !== 'basic' || v('username') === (existing.username ?? ''))
+          && (t !== 'apiKey' || v('headerName') === (existing.headerName ?? ''));
+        if (unchanged) return undefined;
+      }
+      return auth;
+    },
+  };
+}
+
+export async function formView(ctx, subscriptionId) {
+  const { api, config, main } = ctx;
+  const editing = subscriptionId !== null;
+  const title = editing ? 'Edit webhook' : 'New webhook';
+  if (config.readOnly) {
+    fill(main, h('h1', null, title), h('p', null, 'You opened a read-only link, so you cannot create or change webhooks.'), h('a', { href: '#/' }, 'Back to your webhooks'));
+    ctx.ready(title);
+    return;
+  }
+
+  const [catalog, existing] = await Promise.all([api.catalog(), editing ? api.get(subscriptionId) : Promise.resolve(null)]);
+  if (!ctx.alive()) return;
+
+  const name = field({ name: 'name', label: 'Name', hint: 'Unique among your webhooks, such as "Orders to ERP".', input: h('input', { type: 'text', maxlength: '200', required: true, autocomplete: 'off', value: existing?.name ?? '' }) });
+  const url = field({ name: 'url', label: 'URL', hint: 'Where deliveries are sent: https://…', input: h('input', { type: 'url', inputmode: 'url', required: true, autocomplete: 'off', spellcheck: 'false', value: existing?.url ?? '', placeholder: 'https://example.com/webhooks' }) });
+  const description = field({ name: 'description', label: 'Description (optional)', input: h('textarea', { rows: '2', maxlength: '1024' }) });
+  description.input.value = existing?.description ?? '';
+  const auth = authSection(existing?.auth ?? null);
+  const events = eventsPicker(catalog, existing?.events ?? []);
+
+  const fields = {
+    name, url, description,
+    'auth.type': auth.fields.type, 'auth.username': auth.fields.username, 'auth.password': auth.fields.password,
+    'auth.token': auth.fields.token, 'auth.headerName': auth.fields.headerName, 'auth.key': auth.fields.key,
+  };
+
+  const summary = h('div', { class: 'error-summary', role: 'alert', tabindex: '-1', hidden: true });
+  const testOutput = h('div', { class: 'test-output', 'aria-live': 'polite' });
+  const submit = h('button', { type: 'submit', class: 'button primary' }, editing ? 'Save changes' : 'Create webhook');
+  const testButton = h('button', { type: 'button', class: 'button' }, 'Test webhook');
+
+  const clearErrors = () => {
+    summary.hidden = true;
+    fill(summary);
+    for (const f of [...Object.values(fields), events]) {
+      f.error.hidden = true;
+      fill(f.error);
+      (f.input ?? events.element).removeAttribute('aria-invalid');
+    }
+  };
+
+  /** Puts each field's errors beside it, lists them all in the summary, and moves focus there. */
+  const showErrors = (error, fallbackTitle) => {
+    clearErrors();
+    const errors = error instanceof ApiError ? error.fieldErrors : {};
+    const items = [];
+    for (const [key, messages] of Object.entries(errors)) {
+      const target = key === 'events' ? events : fields[key];
+      const text = messages.join(' ');
+      if (target) {
+        fill(target.error, text);
+        target.error.hidden = false;
+        const focusable = key === 'events' ? events.first() : target.input;
+        if (key !== 'events') target.input.setAttribute('aria-invalid', 'true');
+        items.push(h('li', null, h('a', { href: '#', onclick: (e) => { e.preventDefault(); focusable.focus(); } }, text)));
+      } else {
+        items.push(h('li', null, `${key}: ${text}`));
+      }
+    }
+
+    const { title, detail } = describe(error);
+    if (items.length > 0) {
+      fill(summary, h('h2', null, fallbackTitle), h('ul', null, items));
+    } else if (error instanceof ApiError && error.status === 409 && /name/i.test(error.message)) {
+      fill(name.error, error.message);
+      name.error.hidden = false;
+      name.input.setAttribute('aria-invalid', 'true');
+      fill(summary, h('h2', null, fallbackTitle), h('ul', null, h('li', null, error.message)));
+    } else {
+      fill(summary, h('h2', null, title), h('p', null, detail));
+    }
+    summary.hidden = false;
+    summary.focus();
+  };
+
+  const form = h('form', {
+    class: 'form',
+    novalidate: true,
+    onsubmit: async (event) => {
+      event.preventDefault();
+      submit.disabled = true;
+      const body = {
+        name: name.input.value.trim(),
+        url: url.input.value.trim(),
+        // An empty description clears a saved one; a new webhook simply has none.
+        description: editing ? description.input.value : (description.input.value || undefined),
+        events: events.value(),
+      };
+      const a = auth.value();
+      if (a !== undefined) body.auth = a;
+      try {
+        if (editing) {
+          const saved = await api.update(subscriptionId, body, existing.version);
+          ctx.announce('Changes saved.');
+          ctx.navigate(`#/webhooks/${saved.id}`);
+        } else {
+          const created = await api.create(body);
+          await showSecret({
+            title: 'Webhook created: save its signing secret',
+            intro: 'Your receiver checks each delivery\'s webhook-signature header with this secret.',
+            secret: created.secret,
+          });
+          ctx.navigate(`#/webhooks/${created.id}`);
+        }
+      } catch (error) {
+        showErrors(error, editing ? 'The changes could not be saved' : 'The webhook could not be created');
+      } finally {
+        submit.disabled = false;
+      }
+    },
+  },
+  summary,
+  name.wrapper,
+  url.wrapper,
+  description.wrapper,
+  auth.element,
+  events.element,
+  h('div', { class: 'actions' },
+    submit,
+    testButton,
+    h('a', { class: 'button link', href: editing ? `#/webhooks/${subscriptionId}` : '#/' }, 'Cancel')),
+  testOutput);
+
+  testButton.addEventListener('click', async () => {
+    testButton.disabled = true;
+    fill(testOutput, h('p', { class: 'muted' }, 'Sending a test event…'));
+    try {
+      const target = url.input.value.trim();
+      const a = auth.value();
+      // Editing without touching the address or the auth: test the saved webhook, signed with its real secret.
+      const result = editing && a === undefined && target === existing.url
+        ? await api.test(subscriptionId)
+        : await api.testUrl({ url: target, auth: a ?? { type: 'none' }, name: name.input.value.trim() || undefined });
+      clearErrors();
+      fill(testOutput, testResult(result));
+    } catch (error) {
+      fill(testOutput);
+      showErrors(error, 'The test could not be sent');
+    } finally {
+      testButton.disabled = false;
+    }
+  });
+
+  fill(main,
+    h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' },
+      h('a', { href: '#/' }, 'Webhooks'), ' › ',
+      editing ? h('a', { href: `#/webhooks/${subscriptionId}` }, existing.name) : null,
+      editing ? ' › ' : null,
+      h('span', { 'aria-current': 'page' }, title)),
+    h('h1', null, title),
+    form);
+  ctx.ready(title);
+}

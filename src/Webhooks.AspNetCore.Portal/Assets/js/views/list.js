@@ -1,0 +1,112 @@
+// The list: every webhook of the owner with its events, state and last-24-hours counts (seed 001's
+// table), the owner-wide counts above it, and the way to create one.
+import { h, fill, badge, isId } from '../dom.js';
+import { describe } from '../api.js';
+
+function counts(cell, api, config, id) {
+  if (!config.features.statistics) {
+    fill(cell, h('span', { class: 'muted' }, 'n/a'));
+    return;
+  }
+  api.stats({ subscription: id, window: '24h', bucket: '24h' }).then(
+    (s) => fill(cell, h('span', { class: 'counts' },
+      h('span', { class: 'count count-ok' }, `${s.succeeded.toLocaleString()} succeeded`),
+      h('span', { class: 'count count-bad' }, `${s.failed.toLocaleString()} failed`))),
+    () => fill(cell, h('span', { class: 'muted' }, 'unavailable')));
+}
+
+export function stateCell(sub) {
+  if (sub.active) return badge('ok', 'Active');
+  return h('span', { class: 'state' },
+    badge('off', 'Disabled'),
+    sub.disabledReason ? h('span', { class: 'reason' }, sub.disabledReason) : null);
+}
+
+function row(sub, api, config) {
+  const countCell = h('td', { 'data-label': 'Attempts, 24 h' }, h('span', { class: 'muted' }, '…'));
+  counts(countCell, api, config, sub.id);
+  return h('tr', null,
+    h('th', { scope: 'row', 'data-label': 'Name' },
+      isId(sub.id, 'sub_') ? h('a', { href: `#/webhooks/${sub.id}` }, sub.name) : sub.name),
+    h('td', { 'data-label': 'URL' }, h('span', { class: 'url' }, sub.url)),
+    h('td', { 'data-label': 'Events' }, h('ul', { class: 'chips' }, sub.events.map((e) => h('li', null, e)))),
+    h('td', { 'data-label': 'State' }, stateCell(sub)),
+    countCell);
+}
+
+export async function listView(ctx) {
+  const { api, config, main } = ctx;
+  const page = await api.list();
+  if (!ctx.alive()) return;
+
+  const heading = h('div', { class: 'title-row' },
+    h('h1', null, 'Webhooks'),
+    config.readOnly ? null : h('a', { class: 'button primary', href: '#/new' }, 'New webhook'));
+  const intro = h('p', { class: 'lead' }, 'Each webhook sends an HTTP POST to its URL when one of its events happens, signed so the receiver can check it came from us.');
+
+  const summary = h('div', { class: 'summary' });
+  if (config.features.statistics) {
+    api.stats({ window: '24h', bucket: '1h' }).then((s) => {
+      if (!ctx.alive()) return;
+      fill(summary,
+        h('span', null, 'Delivery attempts in the last 24 hours, all webhooks: '),
+        h('strong', { class: 'count count-ok' }, `${s.succeeded.toLocaleString()} succeeded`),
+        h('strong', { class: 'count count-bad' }, `${s.failed.toLocaleString()} failed`));
+    }, () => {});
+  }
+
+  if (page.items.length === 0) {
+    fill(main, heading, intro,
+      h('div', { class: 'panel empty' },
+        h('h2', null, 'No webhooks yet'),
+        config.readOnly
+          ? h('p', null, 'Nobody has created a webhook for this account.')
+          : h('p', null, 'Create one to receive events at your own URL.'),
+        config.readOnly ? null : h('a', { class: 'button primary', href: '#/new' }, 'Create your first webhook')));
+    ctx.ready('Webhooks');
+    return;
+  }
+
+  const tbody = h('tbody', null, page.items.map((sub) => row(sub, api, config)));
+  const table = h('table', { class: 'table responsive' },
+    h('caption', { class: 'visually-hidden' }, 'Your webhooks'),
+    h('thead', null, h('tr', null,
+      h('th', { scope: 'col' }, 'Name'),
+      h('th', { scope: 'col' }, 'URL'),
+      h('th', { scope: 'col' }, 'Events'),
+      h('th', { scope: 'col' }, 'State'),
+      h('th', { scope: 'col' }, 'Attempts, last 24 hours'))),
+    tbody);
+
+  const more = h('div', { class: 'more' });
+  let cursor = page.nextCursor;
+  const showMore = () => {
+    if (!cursor) {
+      fill(more);
+      return;
+    }
+    fill(more, h('button', {
+      type: 'button',
+      class: 'button',
+      onclick: async (event) => {
+        event.target.disabled = true;
+        try {
+          const next = await api.list(cursor);
+          cursor = next.nextCursor;
+          const rows = next.items.map((sub) => row(sub, api, config));
+          tbody.append(...rows);
+          ctx.announce(`${rows.length} more webhooks shown.`);
+          rows[0]?.querySelector('a')?.focus();
+          showMore();
+        } catch (error) {
+          event.target.disabled = false;
+          ctx.announce(describe(error).title);
+        }
+      },
+    }, 'Show more'));
+  };
+  showMore();
+
+  fill(main, heading, intro, summary, h('div', { class: 'table-wrap' }, table), more);
+  ctx.ready('Webhooks');
+}

@@ -1,0 +1,495 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Playwright;
+using Microsoft.Extensions.DependencyInjection;
+using Webhooks.AspNetCore.Portal.Links;
+using Webhooks.AspNetCore.Portal.Tests.Infrastructure;
+using Webhooks.Core.Publishing;
+using Webhooks.Core.Subscriptions;
+using Webhooks.Core.Tests.Infrastructure;
+
+namespace Webhooks.AspNetCore.Portal.Tests;
+
+/// <summary>A person's path through the portal in headless Chromium, against a real app and a real receiver.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class PortalBrowserTests(BrowserFixture fixture) : IAsyncLifetime
+{
+    private readonly List<IBrowserContext> _contexts = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var context in _contexts)
+        {
+            await context.CloseAsync();
+        }
+    }
+    [Fact]
+    public async Task AccessLink_PersonPath_CreateTestPublishRedeliverDisableDelete()
+    {
+        var owner = "person-" + Guid.NewGuid().ToString("N")[..8];
+        var problems = new List<string>();
+        var page = await NewPageAsync(problems);
+        await page.Context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"]);
+        await using var receiver = await TestReceiver.StartAsync();
+
+        // Open the access link: a session starts and the token leaves the address bar.
+        await page.GotoAsync(await fixture.Host.LinkAsync(owner));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "No webhooks yet" })).ToBeVisibleAsync();
+        page.Url.Should().EndWith("/webhooks/portal/", "the token left the address bar");
+
+        // Create a webhook with bearer auth, testing the unsaved settings first.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Create your first webhook" }).ClickAsync();
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("Orders to ERP");
+        await page.GetByLabel("URL").FillAsync(receiver.Url("/erp"));
+        await page.GetByLabel("Description (optional)").FillAsync("Sends orders to the ERP.");
+        await page.GetByLabel("Type").SelectOptionAsync("bearer");
+        await page.GetByLabel("Token").FillAsync("erp-token-123");
+        await page.GetByLabel("order.created").CheckAsync();
+        await page.GetByLabel("order.updated").CheckAsync();
+        var before = receiver.Requests.Count;
+        await page.GetByRole(AriaRole.Button, new() { Name = "Test webhook" }).ClickAsync();
+        await Expect(page.Locator(".test-output")).ToContainTextAsync("answered 200");
+
+        var test = (await receiver.WaitForAsync(before + 1))[before];
+        test.Header("Authorization").Should().Be("Bearer erp-token-123");
+        test.BodyText.Should().Contain("webhook.test");
+        await BrowserFixture.ScreenshotAsync(page, "form");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create webhook" }).ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog);
+        await Expect(dialog).ToContainTextAsync("This secret will not be shown again.");
+        var secret = await dialog.Locator("#secret-value").InnerTextAsync();
+        secret.Should().StartWith("whsec_");
+        await BrowserFixture.ScreenshotAsync(page, "secret-dialog", fullPage: false);
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Copy" }).ClickAsync();
+        await Expect(dialog.GetByRole(AriaRole.Status)).ToHaveTextAsync("Copied.");
+        (await page.EvaluateAsync<string>("() => navigator.clipboard.readText()")).Should().Be(secret);
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "I have stored it" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Orders to ERP", Level = 1 })).ToBeVisibleAsync();
+        (await page.ContentAsync()).Should().NotContain(secret, "the secret is shown once, in the dialog only");
+
+        // Send a test to the saved webhook: signed with that secret, bearer auth included.
+        before = receiver.Requests.Count;
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send test" }).ClickAsync();
+        await Expect(page.Locator(".test-result")).ToContainTextAsync("Test succeeded");
+        var saved = (await receiver.WaitForAsync(before + 1))[before];
+        saved.Header("Authorization").Should().Be("Bearer erp-token-123");
+        new Webhooks.Core.Signing.WebhookVerifier(secret).Verify(saved.Header("webhook-id")!, saved.Header("webhook-timestamp")!, saved.Header("webhook-signature")!, saved.Body);
+
+        // Rotate the secret: confirmed, then the new one shown once.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Rotate secret" }).ClickAsync();
+        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Yes, proceed" }).ClickAsync();
+        var rotated = page.GetByRole(AriaRole.Dialog, new() { Name = "New signing secret" });
+        await Expect(rotated).ToContainTextAsync("This secret will not be shown again.");
+        (await rotated.Locator("#secret-value").InnerTextAsync()).Should().StartWith("whsec_").And.NotBe(secret);
+        await rotated.GetByRole(AriaRole.Button, new() { Name = "I have stored it" }).ClickAsync();
+
+        // Publish: two succeed, the third fails (500 to every attempt until the receiver recovers).
+        receiver.Responder = (ctx, _) =>
+        {
+            ctx.Response.StatusCode = Volatile.Read(ref _failNext) ? 500 : 200;
+            return ctx.Response.WriteAsync(ctx.Response.StatusCode == 500 ? "{\"error\":\"database is down\"}" : "ok");
+        };
+        var options = new WebhookPublishOptions { Owner = owner };
+        await fixture.Host.Publisher.PublishAsync("order.created", new { id = 1 }, options);
+        await fixture.Host.Publisher.PublishAsync("order.updated", new { id = 1, note = "rush" }, options);
+        await WaitForDeliveriesAsync(owner, succeeded: 2, failed: 0);
+        Volatile.Write(ref _failNext, true);
+        await fixture.Host.Publisher.PublishAsync("order.created", new { id = 2 }, options);
+        await WaitForDeliveriesAsync(owner, succeeded: 2, failed: 1);
+
+        // Counts, chart and log update.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Refresh" }).ClickAsync();
+        var log = page.Locator(".log table");
+        await Expect(log.Locator("tbody tr")).ToHaveCountAsync(3);
+        await Expect(page.Locator(".chart-figure figcaption")).ToContainTextAsync("2 succeeded");
+        await page.ReloadAsync();
+        await Expect(page.Locator(".chart-figure figcaption")).ToContainTextAsync("failed");
+        await Expect(page.Locator(".chart .bar-bad")).ToHaveCountAsync(1);
+        await BrowserFixture.ScreenshotAsync(page, "detail-chart");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Webhooks", Exact = true }).First.ClickAsync();
+        var row = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "Orders to ERP" });
+        await Expect(row).ToContainTextAsync("2 succeeded");
+        await Expect(row).ToContainTextAsync("2 failed");   // the failed delivery's two attempts
+        await BrowserFixture.ScreenshotAsync(page, "list");
+
+        // Open the failed delivery from the owner-wide log, see its attempts, redeliver it.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Delivery log" }).ClickAsync();
+        await page.GetByLabel("Status").SelectOptionAsync("failed");
+        await Expect(page.Locator(".log tbody tr")).ToHaveCountAsync(1);
+        await page.Locator(".log tbody tr a").ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Attempt 2" })).ToBeVisibleAsync();
+        await Expect(page.Locator(".attempt").First).ToContainTextAsync("500");
+        await page.Locator(".attempt").First.GetByText("Response").ClickAsync();
+        await Expect(page.Locator(".attempt").First.Locator("pre")).ToContainTextAsync("database is down");
+        await BrowserFixture.ScreenshotAsync(page, "delivery-attempts");
+
+        Volatile.Write(ref _failNext, false);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Redeliver" }).ClickAsync();
+        await WaitForDeliveriesAsync(owner, succeeded: 3, failed: 0);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Refresh" }).ClickAsync();
+        await Expect(page.Locator(".settings").First).ToContainTextAsync("Succeeded");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Attempt 3" })).ToBeVisibleAsync();
+
+        // Disable, then delete with a confirmation.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Orders to ERP" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Disable" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Enable" })).ToBeVisibleAsync();
+        (await fixture.Host.Subscriptions.ListAsync(owner, 10, null, null, null, default)).Items.Single().Active.Should().BeFalse();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
+        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Yes, proceed" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "No webhooks yet" })).ToBeVisibleAsync();
+        (await fixture.Host.Subscriptions.ListAsync(owner, 10, null, null, null, default)).Items.Should().BeEmpty();
+
+        problems.Should().BeEmpty("the walk raises no script error, CSP violation or dialog");
+    }
+
+    [Fact]
+    public async Task CreateForm_SubmittedWithMistakes_ShowsEachErrorBesideItsField()
+    {
+        var owner = "errors-" + Guid.NewGuid().ToString("N")[..8];
+        await CreateAsync(owner, "Taken");
+        var problems = new List<string>();
+        var page = await OpenAsync(owner, problems);
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "New webhook" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create webhook" }).ClickAsync();
+
+        var summary = page.GetByRole(AriaRole.Alert);
+        await Expect(summary).ToContainTextAsync("The webhook could not be created");
+        await Expect(summary).ToBeFocusedAsync();
+        await Expect(page.Locator("#f-name-error")).ToHaveTextAsync("A name is required.");
+        await Expect(page.Locator("#f-url-error")).ToBeVisibleAsync();
+        await Expect(page.Locator("#f-events-error")).ToContainTextAsync("at least one event");
+        await Expect(page.GetByLabel("Name", new() { Exact = true })).ToHaveAttributeAsync("aria-invalid", "true");
+        (await page.GetByLabel("Name", new() { Exact = true }).GetAttributeAsync("aria-describedby")).Should().Contain("f-name-error");
+        await BrowserFixture.ScreenshotAsync(page, "form-errors");
+
+        // A link in the summary takes the person to the field.
+        await summary.GetByRole(AriaRole.Link, new() { Name = "A name is required." }).ClickAsync();
+        await Expect(page.GetByLabel("Name", new() { Exact = true })).ToBeFocusedAsync();
+
+        // A name already taken (409 from the API) is shown beside the name too; bad auth beside its field.
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("Taken");
+        await page.GetByLabel("URL").FillAsync(fixture.Receiver.Url());
+        await page.GetByLabel("Type").SelectOptionAsync("basic");
+        await page.GetByLabel("order.created").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create webhook" }).ClickAsync();
+        await Expect(page.Locator("#f-auth\\.username-error")).ToContainTextAsync("username");
+        await page.GetByLabel("User name").FillAsync("erp");
+        await page.GetByLabel("Password").FillAsync("s3cret");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create webhook" }).ClickAsync();
+        await Expect(page.Locator("#f-name-error")).ToContainTextAsync("already exists");
+        problems.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task KeyboardOnly_CreatesAWebhook()
+    {
+        var owner = "keys-" + Guid.NewGuid().ToString("N")[..8];
+        var problems = new List<string>();
+        var page = await OpenAsync(owner, problems);
+        var keyboard = page.Keyboard;
+
+        await TabToAsync(page, "Create your first webhook");
+        await keyboard.PressAsync("Enter");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "New webhook" })).ToBeFocusedAsync();
+
+        await keyboard.PressAsync("Tab");
+        await Expect(page.GetByLabel("Name", new() { Exact = true })).ToBeFocusedAsync();
+        await keyboard.TypeAsync("Typed by keyboard");
+        await keyboard.PressAsync("Tab");
+        await Expect(page.GetByLabel("URL")).ToBeFocusedAsync();
+        await keyboard.TypeAsync(fixture.Receiver.Url("/keys"));
+        await keyboard.PressAsync("Tab");
+        await keyboard.TypeAsync("Created without a mouse.");
+        await keyboard.PressAsync("Tab");
+        await Expect(page.GetByLabel("Type")).ToBeFocusedAsync();
+        await TabToAsync(page, "All order events");
+        await keyboard.PressAsync("Space");
+        await Expect(page.GetByLabel("All order events")).ToBeCheckedAsync();
+        await TabToAsync(page, "Create webhook");
+        await keyboard.PressAsync("Enter");
+
+        var dialog = page.GetByRole(AriaRole.Dialog);
+        await Expect(dialog).ToBeVisibleAsync();
+        await Expect(dialog.GetByRole(AriaRole.Button, new() { Name = "Copy" })).ToBeFocusedAsync();
+        await keyboard.PressAsync("Tab");
+        await Expect(dialog.GetByRole(AriaRole.Button, new() { Name = "I have stored it" })).ToBeFocusedAsync();
+        await keyboard.PressAsync("Enter");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Typed by keyboard", Level = 1 })).ToBeFocusedAsync();
+
+        var created = (await fixture.Host.Subscriptions.ListAsync(owner)).Items.Single();
+        created.Events.Should().Equal("order.*");
+        created.Description.Should().Be("Created without a mouse.");
+        problems.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task ReadOnlyLink_HidesEveryChange_AndTheServerRefusesThem()
+    {
+        var owner = "viewer-" + Guid.NewGuid().ToString("N")[..8];
+        var id = await CreateAsync(owner, "Watched");
+        var problems = new List<string>();
+        var page = await NewPageAsync(problems);
+        await page.GotoAsync(await fixture.Host.LinkAsync(owner, readOnly: true));
+
+        await Expect(page.GetByText("You opened a read-only link")).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Watched" })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "New webhook" })).ToHaveCountAsync(0);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Watched" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Settings" })).ToBeVisibleAsync();
+        foreach (var action in new[] { "Edit", "Send test", "Disable", "Rotate secret", "Delete", "Resend failed deliveries" })
+        {
+            await Expect(page.GetByRole(AriaRole.Button, new() { Name = action })).ToHaveCountAsync(0);
+        }
+
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Edit" })).ToHaveCountAsync(0);
+
+        // Looking is allowed: the log pages 20 deliveries at a time.
+        for (var i = 0; i < 23; i++)
+        {
+            await fixture.Host.Publisher.PublishAsync("order.created", new { id = i }, new WebhookPublishOptions { Owner = owner });
+        }
+
+        await WaitForDeliveriesAsync(owner, succeeded: 23, failed: 0);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Refresh" }).ClickAsync();
+        await Expect(page.Locator(".log tbody tr")).ToHaveCountAsync(20);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show older deliveries" }).ClickAsync();
+        await Expect(page.Locator(".log tbody tr")).ToHaveCountAsync(23);
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Show older deliveries" })).ToHaveCountAsync(0);
+        await BrowserFixture.ScreenshotAsync(page, "read-only");
+
+        // The page hides them; the server refuses them anyway, even with a valid anti-forgery token.
+        var status = await page.EvaluateAsync<int>(
+            """
+            async (id) => {
+              const session = await (await fetch('/webhooks/portal/session')).json();
+              const r = await fetch('/webhooks/' + id + '/disable', { method: 'POST', headers: { [session.antiforgery.headerName]: session.antiforgery.token } });
+              return r.status;
+            }
+            """,
+            id);
+        status.Should().Be(403);
+        (await fixture.Host.Subscriptions.GetAsync(owner, id))!.Active.Should().BeTrue();
+
+        await page.GotoAsync("/webhooks/portal/#/new");
+        await Expect(page.GetByText("you cannot create or change webhooks")).ToBeVisibleAsync();
+        problems.Where(p => !p.Contains("403", StringComparison.Ordinal)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task ExpiredAlteredAndRevokedLinks_GetAClearPage_AndNoData()
+    {
+        var owner = "expired-" + Guid.NewGuid().ToString("N")[..8];
+        await CreateAsync(owner, "Private");
+        var problems = new List<string>();
+        var page = await NewPageAsync(problems);
+
+        // Expired: issued two hours ago for one hour.
+        var tokens = fixture.Host.Services.GetRequiredService<WebhookPortalTokens>();
+        var now = DateTimeOffset.UtcNow;
+        var expired = tokens.ProtectLink(new WebhookPortalGrant(owner, false, now.AddHours(-2), now.AddHours(-1), "test"));
+        await page.GotoAsync("/webhooks/portal/access#token=" + expired);
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "This link has expired." })).ToBeVisibleAsync();
+        await Expect(page.GetByText("Ask for a new link.")).ToBeVisibleAsync();
+        page.Url.Should().NotContain("token");
+        await BrowserFixture.ScreenshotAsync(page, "link-expired");
+        await page.GotoAsync("/webhooks/portal/");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in to manage your webhooks" })).ToBeVisibleAsync();
+
+        // Altered: one character of a valid token changed.
+        var link = await fixture.Host.LinkAsync(owner);
+        var at = link.Length - 20;
+        var altered = link[..at] + (link[at] == 'A' ? 'B' : 'A') + link[(at + 1)..];
+        await page.GotoAsync(altered);
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "This link is not valid." })).ToBeVisibleAsync();
+        (await page.ContentAsync()).Should().NotContain("Private");
+
+        // Revoked: the open session ends at its next request, and the link no longer opens.
+        await page.GotoAsync(link);
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Private" })).ToBeVisibleAsync();
+        await fixture.Host.Links.RevokeAsync(owner);
+        await page.ReloadAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Your session has ended" })).ToBeVisibleAsync();
+        await Expect(page.GetByText("revoked")).ToBeVisibleAsync();
+        await page.GotoAsync(link);
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "This link was revoked." })).ToBeVisibleAsync();
+        (await page.ContentAsync()).Should().NotContain("Private");
+
+        // A link made after the revocation works.
+        await page.GotoAsync(await fixture.Host.LinkAsync(owner));
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Private" })).ToBeVisibleAsync();
+        problems.Where(p => !p.Contains("the server responded with a status of", StringComparison.Ordinal)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task ValuesFromTheApi_AreShownAsText_UnderAStrictContentSecurityPolicy()
+    {
+        const string Evil = "<img src=x onerror=alert(1)>";
+        var owner = "xss-" + Guid.NewGuid().ToString("N")[..8];
+        var created = await fixture.Host.Subscriptions.CreateAsync(owner, new WebhookSubscriptionDefinition
+        {
+            Name = Evil,
+            Url = fixture.Receiver.Url("/x?a=<script>alert(2)</script>"),
+            Events = ["order.created"],
+            Description = "<script>alert(3)</script><b onmouseover=alert(4)>bold</b>",
+        });
+        var problems = new List<string>();
+        var page = await NewPageAsync(problems);
+        IResponse? portal = null;
+        page.Response += (_, r) =>
+        {
+            if (r.Url.EndsWith("/webhooks/portal/", StringComparison.Ordinal))
+            {
+                portal = r;
+            }
+        };
+        await page.GotoAsync(await fixture.Host.LinkAsync(owner));
+
+        var name = page.GetByRole(AriaRole.Link, new() { Name = Evil });
+        await Expect(name).ToHaveTextAsync(Evil);
+        await name.ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = Evil, Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByText("<script>alert(3)</script><b onmouseover=alert(4)>bold</b>")).ToBeVisibleAsync();
+        (await page.Locator("img, b, main script").CountAsync()).Should().Be(0, "no value became markup");
+        (await page.Locator("script:not([src]), style, [style]").CountAsync()).Should().Be(0, "no inline script or style");
+        await BrowserFixture.ScreenshotAsync(page, "xss-name");
+
+        portal.Should().NotBeNull();
+        var headers = await portal!.AllHeadersAsync();
+        headers["content-security-policy"].Should().Contain("script-src 'self'").And.Contain("style-src 'self'").And.Contain("default-src 'none'")
+            .And.NotContain("unsafe-inline").And.NotContain("unsafe-eval");
+        headers["referrer-policy"].Should().Be("no-referrer");
+
+        // Trusted Types are enforced: even the page's own code could not turn a string into markup.
+        var blocked = await page.EvaluateAsync<bool>("() => { try { document.body.innerHTML = '<i>x</i>'; return false; } catch { return true; } }");
+        blocked.Should().BeTrue();
+        problems.Where(p => !p.Contains("TrustedHTML", StringComparison.Ordinal)).Should().BeEmpty("no alert fired and no CSP violation happened");
+        (await fixture.Host.Subscriptions.GetAsync(owner, created.Subscription.Id)).Should().NotBeNull();
+    }
+
+    [Fact]
+    public async Task PhoneWidth_EveryViewFitsTheScreen_InLightAndDarkSchemes()
+    {
+        var owner = "phone-" + Guid.NewGuid().ToString("N")[..8];
+        var id = await CreateAsync(owner, "A webhook with a rather long name for a small screen", "/a/very/long/path/that/would/overflow/a/phone/screen/if/it/did/not/wrap/anywhere");
+        await CreateAsync(owner, "Second");
+        await fixture.Host.Publisher.PublishAsync("order.created", new { id = 1 }, new WebhookPublishOptions { Owner = owner });
+        await WaitForDeliveriesAsync(owner, succeeded: 2, failed: 0);
+        var problems = new List<string>();
+        var page = await NewPageAsync(problems, width: 390, height: 844);
+        await page.GotoAsync(await fixture.Host.LinkAsync(owner));
+
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Second" })).ToBeVisibleAsync();
+        await AssertFitsAsync(page);
+        await BrowserFixture.ScreenshotAsync(page, "phone-list");
+
+        await page.GotoAsync($"/webhooks/portal/#/webhooks/{id}");
+        await Expect(page.Locator(".chart-figure")).ToBeVisibleAsync();
+        await Expect(page.Locator(".log tbody tr")).ToHaveCountAsync(1);
+        await AssertFitsAsync(page);
+        await BrowserFixture.ScreenshotAsync(page, "phone-detail");
+
+        await page.GotoAsync("/webhooks/portal/#/new");
+        await Expect(page.GetByLabel("Name", new() { Exact = true })).ToBeVisibleAsync();
+        await AssertFitsAsync(page);
+
+        await page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Dark });
+        await page.GotoAsync($"/webhooks/portal/#/webhooks/{id}");
+        await Expect(page.Locator(".chart-figure")).ToBeVisibleAsync();
+        var background = await page.EvaluateAsync<string>("() => getComputedStyle(document.body).backgroundColor");
+        background.Should().Be("rgb(13, 17, 23)", "the dark scheme follows the system setting");
+        await BrowserFixture.ScreenshotAsync(page, "phone-detail-dark");
+        problems.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task AppSignIn_OpensThePortalWithoutALink_AndTheAppsPolicyApplies()
+    {
+        var owner = "carol-" + Guid.NewGuid().ToString("N")[..8];
+        await CreateAsync(owner, "Carol's hook");
+        var problems = new List<string>();
+
+        var manager = await fixture.Browser.NewContextAsync(new() { BaseURL = fixture.Host.BaseUrl, ExtraHTTPHeaders = new Dictionary<string, string> { ["X-Test-User"] = owner, ["X-Test-Roles"] = "Manage" } });
+        _contexts.Add(manager);
+        var page = await manager.NewPageAsync();
+        page.Console += (_, m) => { if (m.Type == "error") problems.Add(m.Text); };
+        await page.GotoAsync("/webhooks/portal/");
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Carol's hook" })).ToBeVisibleAsync();
+        await Expect(page.Locator("#session")).ToContainTextAsync(owner);
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "End session" })).ToHaveCountAsync(0);
+
+        // Signed in without the role the app's policy asks for, and not signed in at all.
+        var viewer = await fixture.Browser.NewContextAsync(new() { BaseURL = fixture.Host.BaseUrl, ExtraHTTPHeaders = new Dictionary<string, string> { ["X-Test-User"] = owner } });
+        _contexts.Add(viewer);
+        var denied = await viewer.NewPageAsync();
+        var response = await denied.GotoAsync("/webhooks/portal/");
+        response!.Status.Should().Be(403);
+        await Expect(denied.GetByRole(AriaRole.Heading, new() { Name = "You cannot manage webhooks here" })).ToBeVisibleAsync();
+
+        var anonymous = await NewPageAsync(problems);
+        response = await anonymous.GotoAsync("/webhooks/portal/");
+        response!.Status.Should().Be(401);
+        await Expect(anonymous.GetByRole(AriaRole.Heading, new() { Name = "Sign in to manage your webhooks" })).ToBeVisibleAsync();
+        (await anonymous.ContentAsync()).Should().NotContain("Carol");
+        problems.Where(p => !p.Contains("the server responded with a status of", StringComparison.Ordinal)).Should().BeEmpty();
+    }
+
+    private async Task<IPage> NewPageAsync(List<string> problems, int width = 1280, int height = 900)
+    {
+        var page = await fixture.NewPageAsync(problems, width, height);
+        _contexts.Add(page.Context);
+        return page;
+    }
+
+    private async Task<IPage> OpenAsync(string owner, List<string> problems)
+    {
+        var page = await NewPageAsync(problems);
+        await page.GotoAsync(await fixture.Host.LinkAsync(owner));
+        await Expect(page.Locator("main h1")).ToBeVisibleAsync();
+        return page;
+    }
+
+    private async Task<string> CreateAsync(string owner, string name, string path = "/hook") =>
+        (await fixture.Host.Subscriptions.CreateAsync(owner, new WebhookSubscriptionDefinition { Name = name, Url = fixture.Receiver.Url(path), Events = ["order.created"] })).Subscription.Id;
+
+    /// <summary>Presses Tab until the focused element is the one named, as a keyboard user would; fails if it is never reached.</summary>
+    private static async Task TabToAsync(IPage page, string name)
+    {
+        for (var i = 0; i < 40; i++)
+        {
+            await page.Keyboard.PressAsync("Tab");
+            var focused = await page.EvaluateAsync<string>(
+                "() => { const e = document.activeElement; if (!e) return ''; const l = e.labels && e.labels[0]; return ((l && l.textContent) || e.textContent || '').trim(); }");
+            if (focused == name)
+            {
+                return;
+            }
+        }
+
+        throw new InvalidOperationException($"'{name}' was not reached with the Tab key.");
+    }
+
+    private static async Task AssertFitsAsync(IPage page)
+    {
+        var (scroll, width) = (await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth"), await page.EvaluateAsync<int>("() => window.innerWidth"));
+        scroll.Should().BeLessThanOrEqualTo(width, "nothing scrolls sideways at a phone's width");
+    }
+
+    private bool _failNext;
+
+    private async Task WaitForDeliveriesAsync(string owner, int succeeded, int failed) =>
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                var page = await fixture.Host.Deliveries.GetDeliveriesAsync(owner, null, null, null, 50, null, default);
+                return page!.Items.Count(d => d.Status == WebhookDeliveryStatus.Succeeded) == succeeded
+                    && page.Items.Count(d => d.Status == WebhookDeliveryStatus.Failed) == failed;
+            },
+            $"{succeeded} succeeded and {failed} failed deliveries of {owner}");
+
+    private static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
+}
