@@ -401,6 +401,8 @@ public abstract class SubscriptionStoreConformanceTests : StoreConformanceTests<
             Metadata = new Dictionary<string, string> { ["k"] = "v" },
             Filter = new Dictionary<string, IReadOnlyList<string>> { ["region"] = ["eu"] },
             PayloadFilter = """{"data.region":{"$in":["eu","uk"]}}""",
+            RateLimit = 25,
+            Ordered = false,
             Active = false,
             DisabledReason = "Failing since yesterday.",
             FailingSince = T0.AddHours(-20),
@@ -436,6 +438,8 @@ public abstract class SubscriptionStoreConformanceTests : StoreConformanceTests<
             Metadata = new Dictionary<string, string>(),
             Filter = new Dictionary<string, IReadOnlyList<string>>(),
             PayloadFilter = null,
+            RateLimit = null,
+            Ordered = false,
             Active = true,
             DisabledReason = null,
             FailingSince = null,
@@ -718,6 +722,8 @@ public abstract class SubscriptionStoreConformanceTests : StoreConformanceTests<
         Metadata = new Dictionary<string, string> { ["plan"] = "gold", ["empty"] = "" },
         Filter = new Dictionary<string, IReadOnlyList<string>> { ["severity"] = ["error", "critical"], ["version"] = ["v1"] },
         PayloadFilter = """{"data.priority":"high","data.total":{"$gte":100}}""",
+        RateLimit = 10_000,
+        Ordered = true,
         Active = false,
         DisabledReason = "The receiver answered 410 Gone.",
         FailingSince = T0.AddMinutes(-90).AddMilliseconds(7),
@@ -747,6 +753,8 @@ public abstract class SubscriptionStoreConformanceTests : StoreConformanceTests<
             expected.Filter.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => f.Key + "=" + string.Join(",", f.Value)),
             actual.Filter.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => f.Key + "=" + string.Join(",", f.Value)));
         Assert.Equal(expected.PayloadFilter, actual.PayloadFilter);
+        Assert.True(expected.RateLimit == actual.RateLimit, $"RateLimit must be kept as given: expected {expected.RateLimit?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "null"}, got {actual.RateLimit?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "null"}.");
+        Assert.True(expected.Ordered == actual.Ordered, $"Ordered must be kept as given: expected {expected.Ordered}, got {actual.Ordered}.");
         Assert.Equal(expected.Active, actual.Active);
         Assert.Equal(expected.DisabledReason, actual.DisabledReason);
         Assert.Equal(expected.FailingSince, actual.FailingSince);

@@ -24,7 +24,7 @@ public sealed class PostgreSqlSchemaTests(PostgresCluster cluster)
             var versions = await Pg.ScalarAsync<long>(cs, "SELECT count(*) FROM racing.migrations");
             versions.Should().Be(PostgreSqlMigrations.Latest);
             var tables = await Pg.ScalarAsync<long>(cs, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'racing'");
-            tables.Should().Be(6, "five tables plus the migrations table (health and stats were dropped by migration 3)");
+            tables.Should().Be(7, "six tables (rate_limits added by migration 6) plus the migrations table (health and stats were dropped by migration 3)");
         }
         finally
         {

@@ -25,7 +25,7 @@ public sealed class SqliteSchemaTests : IDisposable
         await _file.Subscriptions().GetAsync("sub_x", default);
         await _file.Deliveries().LeaseAsync(1, TimeSpan.FromSeconds(1), default);
 
-        _file.Column("SELECT version FROM schema_version").Should().Equal("1", "2");
+        _file.Column("SELECT version FROM schema_version").Should().Equal("1", "2", "3");
         _file.Scalar<string>("PRAGMA journal_mode").Should().Be("wal");
         _file.Column("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").Should()
             .Equal("attempts", "deliveries", "messages", "schema_version", "subscription_events", "subscriptions");

@@ -119,3 +119,16 @@ internal static class InMemory
 
     public static ValueTask DisposeAsync(ServiceProvider? services) => services?.DisposeAsync() ?? ValueTask.CompletedTask;
 }
+
+public sealed class InMemoryDeliveryOrderingConformanceTests : DeliveryOrderingConformanceTests
+{
+    private ServiceProvider? _services;
+
+    protected override Task<IWebhookDeliveryStore> CreateStoreAsync() => InMemory.DeliveryStore(ref _services);
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await InMemory.DisposeAsync(_services);
+    }
+}

@@ -18,6 +18,13 @@ public sealed record WebhookDelivery
     /// <summary>The message's owner (copied from <see cref="WebhookMessage.Owner"/>).</summary>
     public string? Owner { get; init; }
 
+    /// <summary>
+    /// The publish's ordering key when its subscription is <see cref="Subscriptions.WebhookSubscription.Ordered"/>
+    /// (set by the engine at enqueue), else <see langword="null"/>. A store that implements
+    /// <see cref="IWebhookDeliveryOrdering"/> keeps it and leases by it; see the rule there.
+    /// </summary>
+    public string? OrderingKey { get; init; }
+
     /// <summary>Where it stands.</summary>
     public WebhookDeliveryStatus Status { get; init; }
 

@@ -60,6 +60,21 @@ public sealed record WebhookSubscription
     /// </summary>
     public string? PayloadFilter { get; init; }
 
+    /// <summary>
+    /// The most deliveries per second sent to it (1 to 10,000), with a burst of the same size;
+    /// <see langword="null"/> for no limit. Deliveries over the limit wait in the queue (never
+    /// dropped, never counted as attempts). The engine enforces it; a store only keeps it.
+    /// </summary>
+    public int? RateLimit { get; init; }
+
+    /// <summary>
+    /// Whether deliveries that share an ordering key (<see cref="Delivery.WebhookDelivery.OrderingKey"/>) are
+    /// sent one after another in publish order: the next is not attempted until the one before it
+    /// succeeded or was given up. The engine sets the key on this subscription's deliveries only
+    /// when this is <see langword="true"/>; a store only keeps the flag.
+    /// </summary>
+    public bool Ordered { get; init; }
+
     /// <summary>Inactive subscriptions are skipped (not deleted).</summary>
     public bool Active { get; init; } = true;
 

@@ -24,6 +24,8 @@ internal static class WebhookApiMapper
         Metadata = r.Metadata,
         Filter = r.Filter,
         PayloadFilter = FilterText(r.PayloadFilter),
+        RateLimit = r.RateLimit,
+        Ordered = r.Ordered ?? false,
         Active = r.Active ?? true,
         Secret = r.Secret,
         SignatureScheme = r.SignatureScheme,
@@ -40,6 +42,8 @@ internal static class WebhookApiMapper
         Metadata = r.Metadata,
         Filter = r.Filter,
         PayloadFilter = FilterText(r.PayloadFilter),
+        RateLimit = r.RateLimit,
+        Ordered = r.Ordered,
         Active = r.Active,
         SignatureScheme = r.SignatureScheme,
     };
@@ -134,6 +138,8 @@ internal static class WebhookApiMapper
         Metadata = s.Metadata,
         Filter = s.Filter,
         PayloadFilter = FilterElement(s.PayloadFilter),
+        RateLimit = s.RateLimit,
+        Ordered = s.Ordered,
         SignatureScheme = s.SignatureScheme,
 
         // Reads come masked from the manager; create and rotate return the stored secret, shown only
@@ -223,6 +229,7 @@ internal static class WebhookApiMapper
         MessageId = d.MessageId,
         SubscriptionId = d.SubscriptionId,
         EventType = d.EventType,
+        OrderingKey = d.OrderingKey,
         Status = Camel(d.Status.ToString()),
         AttemptCount = d.AttemptCount,
         CreatedAt = d.CreatedAt,

@@ -17,6 +17,10 @@ public sealed class WebhookDeliveryResponse
     /// <summary>The event type.</summary>
     public required string EventType { get; init; }
 
+    /// <summary>The publish's ordering key, when the subscription is ordered: deliveries with the same key go one after another.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? OrderingKey { get; init; }
+
     /// <summary><c>pending</c>, <c>succeeded</c> or <c>failed</c>.</summary>
     public required string Status { get; init; }
 

@@ -43,6 +43,12 @@ public sealed class WebhookSubscriptionCreateRequest
     /// </summary>
     public JsonElement? PayloadFilter { get; init; }
 
+    /// <summary>The most deliveries per second sent to the subscription, 1 to 10,000 (a burst of the same size is allowed); no limit when omitted. Deliveries over it wait in the queue, none is dropped.</summary>
+    public int? RateLimit { get; init; }
+
+    /// <summary>Deliver events that share an ordering key (such as an order id) one after another in publish order: the next waits until the one before succeeded or was given up. <see langword="false"/> when omitted.</summary>
+    public bool? Ordered { get; init; }
+
     /// <summary>Whether deliveries start at once; <see langword="true"/> when omitted.</summary>
     public bool? Active { get; init; }
 

@@ -41,6 +41,12 @@ public sealed class WebhookSubscriptionResponse
     /// <summary>The payload filter in compact form: conditions over the event's <c>type</c> and <c>data</c> that must hold for it to be delivered; <see langword="null"/> for none.</summary>
     public JsonElement? PayloadFilter { get; init; }
 
+    /// <summary>The most deliveries per second sent to it (a burst of the same size is allowed); <see langword="null"/> for no limit.</summary>
+    public int? RateLimit { get; init; }
+
+    /// <summary>Whether events that share an ordering key are delivered one after another in publish order.</summary>
+    public required bool Ordered { get; init; }
+
     /// <summary>The signature scheme; <see langword="null"/> for the app's default.</summary>
     public string? SignatureScheme { get; init; }
 

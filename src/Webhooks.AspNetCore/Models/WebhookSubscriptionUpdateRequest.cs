@@ -35,6 +35,12 @@ public sealed class WebhookSubscriptionUpdateRequest
     /// <summary>A new payload filter (see <see cref="WebhookSubscriptionCreateRequest.PayloadFilter"/>); replaces the old (<c>{}</c> removes it).</summary>
     public JsonElement? PayloadFilter { get; init; }
 
+    /// <summary>A new rate limit in deliveries per second, 1 to 10,000; <c>0</c> removes the limit.</summary>
+    public int? RateLimit { get; init; }
+
+    /// <summary>Turn ordered delivery per ordering key on or off.</summary>
+    public bool? Ordered { get; init; }
+
     /// <summary>Enable or disable; enabling clears an automatic disable.</summary>
     public bool? Active { get; init; }
 

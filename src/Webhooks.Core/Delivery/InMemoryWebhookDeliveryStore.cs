@@ -9,10 +9,12 @@ namespace Webhooks.Core.Delivery;
 /// buffer shared by all its deliveries. Finished deliveries beyond
 /// <see cref="WebhookOptions.InMemoryRetainedDeliveries"/> are dropped oldest first; pending ones
 /// never are. Its clock is the app's <see cref="TimeProvider"/>. Everything is lost when the
-/// process ends: use a durable store (SQLite, PostgreSQL) when that matters.
+/// process ends: use a durable store (SQLite, PostgreSQL) when that matters. Deliveries with an
+/// ordering key wait in a per-(subscription, key) line: only the first of a line is in the due queue,
+/// the others are parked until it finishes (<see cref="IWebhookDeliveryOrdering"/>).
 /// </summary>
 internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> options, TimeProvider time)
-    : IWebhookDeliveryStore, IWebhookDeliveryLog, IWebhookDeliveryAdministration, IWebhookDeliveryStatistics, IWebhookDeliveryRetention, IWebhookDeliveryBacklog
+    : IWebhookDeliveryStore, IWebhookDeliveryLog, IWebhookDeliveryAdministration, IWebhookDeliveryStatistics, IWebhookDeliveryRetention, IWebhookDeliveryBacklog, IWebhookDeliveryOrdering
 {
     private static readonly Task<bool> True = Task.FromResult(true);
     private static readonly Task<bool> False = Task.FromResult(false);
@@ -23,6 +25,9 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
     private readonly Dictionary<string, SortedSet<string>> _bySubscription = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedSet<string>> _byOwner = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Owner, string Key), (string MessageId, int Count, DateTimeOffset ExpiresAt)> _idempotency = [];
+
+    // The pending deliveries of each (subscription, ordering key), in enqueue order: only the first may be leased.
+    private readonly Dictionary<(string SubscriptionId, string Key), SortedSet<Entry>> _lines = [];
 
     // Attempt counts per owner, subscription and minute (enough for any whole-minute bucket), of the
     // attempts of the deliveries still held: a delivery dropped takes its counts along.
@@ -62,7 +67,8 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
                 _deliveries.Add(d.Id, entry);
                 IndexOf(_bySubscription, d.SubscriptionId).Add(d.Id);
                 IndexOf(_byOwner, message.Owner ?? "").Add(d.Id);
-                Schedule(entry, now);
+                entry.EnqueueSeq = ++_seq;
+                ScheduleOrPark(entry, now);
             }
 
             return Task.FromResult(new WebhookEnqueueResult(message.Id, deliveries.Count, IsDuplicate: false));
@@ -81,6 +87,12 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
                 if (priority.Seq != entry.QueueSeq || entry.Status != WebhookDeliveryStatus.Pending)
                 {
                     continue; // stale queue entry: the delivery was rescheduled or finished since
+                }
+
+                if (IsBlocked(entry))
+                {
+                    entry.Parked = true; // an earlier delivery of its line came back (a redelivery): wait behind it
+                    continue;
                 }
 
                 entry.Lease = ++_leaseCounter;
@@ -128,6 +140,7 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
             {
                 entry.NextAttemptAt = null;
                 entry.QueueSeq = -1;
+                LeaveLine(entry);
                 MarkFinished(entry);
             }
 
@@ -310,6 +323,13 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
                     continue;
                 }
 
+                if (IsBlocked(entry))
+                {
+                    _due.Dequeue();
+                    entry.Parked = true;
+                    continue;
+                }
+
                 oldest = priority.Due <= now ? priority.Due : null;
                 break;
             }
@@ -349,7 +369,61 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         entry.Status = WebhookDeliveryStatus.Pending;
         entry.FinishSeq = 0;
         _finishedCount--;
-        Schedule(entry, now);
+        ScheduleOrPark(entry, now);
+    }
+
+    /// <summary>Schedules a delivery that has just become pending, or parks it behind an earlier pending one of its line.</summary>
+    private void ScheduleOrPark(Entry entry, DateTimeOffset due)
+    {
+        if (entry.OrderingKey is { } key)
+        {
+            var k = (entry.SubscriptionId, key);
+            if (!_lines.TryGetValue(k, out var line))
+            {
+                _lines[k] = line = new SortedSet<Entry>(EnqueueOrder.Instance);
+            }
+
+            line.Add(entry);
+            if (line.Min != entry)
+            {
+                entry.NextAttemptAt = due;
+                entry.Parked = true;
+                return;
+            }
+        }
+
+        Schedule(entry, due);
+    }
+
+    /// <summary>Whether an earlier pending delivery of the same subscription and ordering key exists.</summary>
+    private bool IsBlocked(Entry entry) =>
+        entry.OrderingKey is { } key && _lines.TryGetValue((entry.SubscriptionId, key), out var line) && line.Min != entry;
+
+    /// <summary>A delivery of a line finished: the next one, if parked, is due at its own due time.</summary>
+    private void LeaveLine(Entry entry)
+    {
+        if (entry.OrderingKey is not { } key || !_lines.TryGetValue((entry.SubscriptionId, key), out var line))
+        {
+            return;
+        }
+
+        line.Remove(entry);
+        if (line.Count == 0)
+        {
+            _lines.Remove((entry.SubscriptionId, key));
+        }
+        else if (line.Min is { Parked: true } next)
+        {
+            next.Parked = false;
+            Schedule(next, next.NextAttemptAt ?? time.GetUtcNow());
+        }
+    }
+
+    private sealed class EnqueueOrder : IComparer<Entry>
+    {
+        public static readonly EnqueueOrder Instance = new();
+
+        public int Compare(Entry? x, Entry? y) => (x?.EnqueueSeq ?? 0).CompareTo(y?.EnqueueSeq ?? 0);
     }
 
     private void MarkFinished(Entry entry)
@@ -451,6 +525,7 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         public string Id { get; } = d.Id;
         public WebhookMessage Message { get; } = message;
         public string SubscriptionId { get; } = d.SubscriptionId;
+        public string? OrderingKey { get; } = d.OrderingKey;
         public DateTimeOffset CreatedAt { get; } = d.CreatedAt;
         public WebhookDeliveryStatus Status { get; set; } = d.Status;
         public int AttemptCount { get; set; } = d.AttemptCount;
@@ -465,6 +540,10 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         public long Lease { get; set; }
         public long QueueSeq { get; set; }
         public long FinishSeq { get; set; }
+        public long EnqueueSeq { get; set; }
+
+        // Waiting behind an earlier delivery of its line, out of the due queue.
+        public bool Parked { get; set; }
         private AttemptData _first;
         private List<AttemptData>? _more;
 
@@ -512,6 +591,7 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
             SubscriptionId = SubscriptionId,
             EventType = Message.EventType,
             Owner = Message.Owner,
+            OrderingKey = OrderingKey,
             Status = Status,
             AttemptCount = AttemptCount,
             CreatedAt = CreatedAt,

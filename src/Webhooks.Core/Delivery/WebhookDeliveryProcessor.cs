@@ -21,6 +21,8 @@ internal sealed partial class WebhookDeliveryProcessor(
     WebhookSender sender,
     WebhookEndpointHealth health,
     WebhookCircuitBreaker circuits,
+    WebhookRateLimiter rateLimiter,
+    WebhookDispatchSignal signal,
     IWebhookRetryPolicy retryPolicy,
     IEnumerable<IWebhookObserver> observers,
     IOptions<WebhookOptions> options,
@@ -70,6 +72,15 @@ internal sealed partial class WebhookDeliveryProcessor(
                 return WebhookProcessOutcome.Released;
             }
 
+            // Over the subscription's rate limit: hold the delivery back without an attempt until a slot frees.
+            var holdBack = await rateLimiter.TryAcquireAsync(subscription, token).ConfigureAwait(false);
+            if (holdBack > TimeSpan.Zero)
+            {
+                LogRateLimited(logger, delivery.Id, delivery.SubscriptionId, subscription.RateLimit ?? 0, holdBack.TotalMilliseconds);
+                await ReleaseAsync(lease, holdBack).ConfigureAwait(false);
+                return WebhookProcessOutcome.Released;
+            }
+
             var endpoint = EndpointOf(subscription.Url);
             if (!circuits.TryPass(endpoint, out var holdFor))
             {
@@ -115,6 +126,7 @@ internal sealed partial class WebhookDeliveryProcessor(
             }
 
             _processingFailures.TryRemove(delivery.Id, out _);
+            Finished(delivery, transition.Status, attempt.Error);
             telemetry.Attempted(delivery.EventType, attempt, transition.Status, HostOf(endpoint), lease.Message.CreatedAt, time.GetUtcNow());
             LogAttempt(logger, delivery.Id, delivery.SubscriptionId, attempt.Number, attempt.StatusCode ?? 0, attempt.ErrorKind, transition.Status);
             var change = await health.RecordAsync(subscription, attempt).ConfigureAwait(false);
@@ -185,6 +197,7 @@ internal sealed partial class WebhookDeliveryProcessor(
         }
 
         _processingFailures.TryRemove(lease.Delivery.Id, out _);
+        Finished(lease.Delivery, WebhookDeliveryStatus.Failed, reason);
         if (_observers.Length > 0)
         {
             var after = lease.Delivery with { Status = WebhookDeliveryStatus.Failed, NextAttemptAt = null, LastError = reason };
@@ -227,6 +240,7 @@ internal sealed partial class WebhookDeliveryProcessor(
             if (await deliveries.CompleteAttemptAsync(lease, attempt, new WebhookDeliveryTransition(WebhookDeliveryStatus.Failed), CancellationToken.None).ConfigureAwait(false))
             {
                 _processingFailures.TryRemove(id, out _);
+                Finished(lease.Delivery, WebhookDeliveryStatus.Failed, attempt.Error);
                 await NotifyAsync(o => o.OnDeliveryFailedAsync(lease.Delivery with { Status = WebhookDeliveryStatus.Failed, AttemptCount = attempt.Number, LastError = attempt.Error }, attempt, CancellationToken.None)).ConfigureAwait(false);
                 return WebhookProcessOutcome.Failed;
             }
@@ -239,6 +253,26 @@ internal sealed partial class WebhookDeliveryProcessor(
             LogReleaseFailed(logger, again, id);
             return WebhookProcessOutcome.Released;
         }
+    }
+
+    /// <summary>
+    /// A delivery with an ordering key finished: the next of its key may go now, so wake this
+    /// process's dispatcher rather than wait for the next poll; a give-up is logged, since the
+    /// next one proceeds without it.
+    /// </summary>
+    private void Finished(WebhookDelivery delivery, WebhookDeliveryStatus status, string? error)
+    {
+        if (delivery.OrderingKey is null || status == WebhookDeliveryStatus.Pending)
+        {
+            return;
+        }
+
+        if (status == WebhookDeliveryStatus.Failed)
+        {
+            LogOrderedGivenUp(logger, delivery.Id, delivery.SubscriptionId, delivery.OrderingKey, error ?? "");
+        }
+
+        signal.Notify();
     }
 
     /// <summary>How many endpoints have attempts in flight now (the map keeps no others).</summary>
@@ -409,6 +443,12 @@ internal sealed partial class WebhookDeliveryProcessor(
 
     [LoggerMessage(10, LogLevel.Warning, "Delivery {DeliveryId} not sent: only {LeaseLeftSeconds} s of its lease were left, less than an attempt may take; released for another turn (raise WebhookOptions.LeaseDuration if this repeats).")]
     private static partial void LogLeaseTooShort(ILogger logger, string deliveryId, double leaseLeftSeconds);
+
+    [LoggerMessage(13, LogLevel.Debug, "Delivery {DeliveryId} held back for {DelayMs} ms: subscription {SubscriptionId} is at its rate limit of {RateLimit} per second (no attempt counted).")]
+    private static partial void LogRateLimited(ILogger logger, string deliveryId, string subscriptionId, int rateLimit, double delayMs);
+
+    [LoggerMessage(14, LogLevel.Warning, "Ordered delivery {DeliveryId} to subscription {SubscriptionId} (ordering key {OrderingKey}) was given up ({Error}); the next delivery with this key proceeds without it.")]
+    private static partial void LogOrderedGivenUp(ILogger logger, string deliveryId, string subscriptionId, string orderingKey, string error);
 
     [LoggerMessage(11, LogLevel.Warning, "The store refused to record delivery {DeliveryId}'s attempt; recording it again without the receiver's answer.")]
     private static partial void LogRecordRetried(ILogger logger, Exception exception, string deliveryId);

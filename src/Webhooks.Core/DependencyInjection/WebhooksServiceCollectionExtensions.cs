@@ -109,6 +109,7 @@ public static class WebhooksServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(sp => new WebhookTelemetry(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetService<IWebhookDeliveryStore>()));
         services.TryAddSingleton<WebhookCircuitBreaker>();
+        services.TryAddSingleton<WebhookRateLimiter>();
         services.TryAddSingleton<WebhookDeliveryProcessor>();
         services.TryAddSingleton<IWebhookDispatcher, WebhookDispatcher>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WebhookDispatcherService>());

@@ -12,6 +12,14 @@ public sealed record WebhookPublishOptions
     /// <summary>Attributes subscriptions can filter on (<see cref="WebhookSubscription.Filter"/>), such as <c>severity</c> or <c>region</c>. Not sent to receivers.</summary>
     public IReadOnlyDictionary<string, string>? Attributes { get; init; }
 
+    /// <summary>
+    /// The key whose events an ordered subscription (<see cref="WebhookSubscription.Ordered"/>) receives
+    /// one after another in publish order, such as an order id: the next is not attempted until the one
+    /// before it succeeded or was given up. Other keys, events without a key and unordered subscriptions
+    /// are not held back. At most 256 printable ASCII characters.
+    /// </summary>
+    public string? OrderingKey { get; init; }
+
     /// <summary>The envelope's <c>timestamp</c>; now by default.</summary>
     public DateTimeOffset? Timestamp { get; init; }
 

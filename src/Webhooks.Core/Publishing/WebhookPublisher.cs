@@ -95,6 +95,12 @@ internal sealed class WebhookPublisher(
     private async Task<WebhookPublishResult> PublishStoredAsync(WebhookEventType type, Action<Utf8JsonWriter> writeData, WebhookPublishOptions? publishOptions, Activity? activity, CancellationToken cancellationToken)
     {
         var o = options.Value;
+        var orderingKey = publishOptions?.OrderingKey;
+        if (orderingKey is not null && ValidateOrderingKey(orderingKey) is { } keyError)
+        {
+            throw new WebhookValidationException("orderingKey", keyError);
+        }
+
         var now = time.GetUtcNow();
         var timestamp = publishOptions?.Timestamp ?? now;
         var owner = publishOptions?.Owner;
@@ -138,6 +144,7 @@ internal sealed class WebhookPublisher(
                 MessageId = message.Id,
                 SubscriptionId = targets[i].Id,
                 EventType = type.Name,
+                OrderingKey = targets[i].Ordered ? orderingKey : null, // only an ordered subscription's deliveries wait on each other
                 Owner = owner,
                 Status = WebhookDeliveryStatus.Pending,
                 CreatedAt = now,
@@ -152,6 +159,28 @@ internal sealed class WebhookPublisher(
         }
 
         return new WebhookPublishResult(result.MessageId, result.DeliveryCount, result.IsDuplicate);
+    }
+
+    /// <summary>The most characters an ordering key may have.</summary>
+    internal const int MaxOrderingKeyLength = 256;
+
+    /// <summary>Why an ordering key is refused, or <see langword="null"/> when it is fine: 1 to 256 printable ASCII characters.</summary>
+    internal static string? ValidateOrderingKey(string key)
+    {
+        if (key.Length is 0 or > MaxOrderingKeyLength)
+        {
+            return $"The ordering key is {key.Length} characters; it must have 1 to {MaxOrderingKeyLength}.";
+        }
+
+        foreach (char c in key)
+        {
+            if (c is < ' ' or > '~')
+            {
+                return $"The ordering key must be printable ASCII (space to '~'); it contains U+{(int)c:X4}.";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Whether an event published with <paramref name="attributes"/> passes the subscription's attribute filter.</summary>

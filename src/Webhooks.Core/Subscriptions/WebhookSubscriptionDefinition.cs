@@ -38,6 +38,21 @@ public sealed record WebhookSubscriptionDefinition
     /// </summary>
     public string? PayloadFilter { get; init; }
 
+    /// <summary>
+    /// The most deliveries per second sent to the subscription (1 to 10,000), with a burst of the same
+    /// size; <see langword="null"/> for no limit. Deliveries over it wait in the queue; on a store
+    /// shared by several instances the limit holds for all of them together.
+    /// </summary>
+    public int? RateLimit { get; init; }
+
+    /// <summary>
+    /// Whether events published with the same <see cref="Publishing.WebhookPublishOptions.OrderingKey"/>
+    /// are delivered one after another in publish order (the next waits until the one before succeeded
+    /// or was given up); <see langword="false"/> by default. Needs a delivery store that keeps order
+    /// (in-memory, SQLite, PostgreSQL).
+    /// </summary>
+    public bool Ordered { get; init; }
+
     /// <summary>Whether deliveries start at once; <see langword="true"/> by default.</summary>
     public bool Active { get; init; } = true;
 

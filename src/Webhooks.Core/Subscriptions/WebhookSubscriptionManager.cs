@@ -64,6 +64,8 @@ public sealed class WebhookSubscriptionManager
             Metadata = CopyMetadata(definition.Metadata),
             Filter = CopyFilter(definition.Filter),
             PayloadFilter = WebhookPayloadFilter.Normalize(definition.PayloadFilter),
+            RateLimit = definition.RateLimit,
+            Ordered = definition.Ordered,
             Active = definition.Active,
             CreatedAt = now,
             UpdatedAt = now,
@@ -140,6 +142,8 @@ public sealed class WebhookSubscriptionManager
             Metadata = patch.Metadata is null ? current.Metadata : CopyMetadata(patch.Metadata),
             Filter = patch.Filter is null ? current.Filter : CopyFilter(patch.Filter),
             PayloadFilter = patch.PayloadFilter is null ? current.PayloadFilter : WebhookPayloadFilter.Normalize(patch.PayloadFilter),
+            RateLimit = patch.RateLimit is null ? current.RateLimit : patch.RateLimit == 0 ? null : patch.RateLimit,
+            Ordered = patch.Ordered ?? current.Ordered,
             Active = patch.Active ?? current.Active,
             DisabledReason = activating ? null : current.DisabledReason,
 

@@ -30,6 +30,12 @@ public sealed record WebhookSubscriptionPatch
     /// <summary>A new payload filter as JSON text (replaces the old; an empty string or <c>{}</c> removes it). See <see cref="WebhookSubscriptionDefinition.PayloadFilter"/>.</summary>
     public string? PayloadFilter { get; init; }
 
+    /// <summary>A new rate limit in deliveries per second (1 to 10,000); 0 removes the limit. See <see cref="WebhookSubscriptionDefinition.RateLimit"/>.</summary>
+    public int? RateLimit { get; init; }
+
+    /// <summary>Turn ordered delivery on or off. See <see cref="WebhookSubscriptionDefinition.Ordered"/>.</summary>
+    public bool? Ordered { get; init; }
+
     /// <summary>Enable or disable.</summary>
     public bool? Active { get; init; }
 

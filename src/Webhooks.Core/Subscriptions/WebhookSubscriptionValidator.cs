@@ -12,8 +12,11 @@ internal sealed class WebhookSubscriptionValidator(
     IWebhookEventCatalog catalog,
     IOptions<WebhookOptions> options,
     IEnumerable<IWebhookSigner> signers,
-    WebhookNetworkGuard networkGuard)
+    WebhookNetworkGuard networkGuard,
+    IWebhookDeliveryStore deliveries)
 {
+    public const int MaxRateLimit = 10_000;
+
     public const int MaxUrlLength = 2048;
     public const int MaxNameLength = 200;
     public const int MaxDescriptionLength = 1024;
@@ -45,6 +48,8 @@ internal sealed class WebhookSubscriptionValidator(
         ValidateFilter(errors, d.Filter);
         ValidatePayloadFilter(errors, d.PayloadFilter);
         ValidateScheme(errors, d.SignatureScheme);
+        ValidateRateLimit(errors, d.RateLimit, allowZero: false);
+        ValidateOrdered(errors, d.Ordered);
         if (d.Secret is not null && WebhookSecret.Validate(d.Secret) is { } secretError)
         {
             errors.Add("secret", secretError);
@@ -87,7 +92,27 @@ internal sealed class WebhookSubscriptionValidator(
         ValidateFilter(errors, p.Filter);
         ValidatePayloadFilter(errors, p.PayloadFilter);
         ValidateScheme(errors, p.SignatureScheme);
+        ValidateRateLimit(errors, p.RateLimit, allowZero: true);
+        ValidateOrdered(errors, p.Ordered == true && !current.Ordered);
         errors.ThrowIfAny();
+    }
+
+    private static void ValidateRateLimit(Errors errors, int? rateLimit, bool allowZero)
+    {
+        if (rateLimit is { } limit && (limit > MaxRateLimit || limit < (allowZero ? 0 : 1)))
+        {
+            errors.Add("rateLimit", allowZero
+                ? $"The rate limit is deliveries per second, 1 to {MaxRateLimit:N0} (0 removes the limit); {limit} is out of range."
+                : $"The rate limit is deliveries per second, 1 to {MaxRateLimit:N0} (omit it for no limit); {limit} is out of range.");
+        }
+    }
+
+    private void ValidateOrdered(Errors errors, bool ordered)
+    {
+        if (ordered && deliveries is not IWebhookDeliveryOrdering)
+        {
+            errors.Add("ordered", $"The delivery store ({deliveries.GetType().Name}) does not keep deliveries in order (it does not implement IWebhookDeliveryOrdering), so ordered subscriptions are not available; use the in-memory, SQLite or PostgreSQL store, or leave ordered off.");
+        }
     }
 
     public void ValidateTarget(string url, WebhookAuth? auth, IReadOnlyDictionary<string, string>? headers, string? secret, string? scheme)

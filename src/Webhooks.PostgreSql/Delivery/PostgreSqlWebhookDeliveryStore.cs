@@ -18,11 +18,12 @@ namespace Webhooks.PostgreSql.Delivery;
 /// wakes idle dispatchers.
 /// </summary>
 internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase db) :
-    IWebhookDeliveryStore, IWebhookDeliveryLog, IWebhookDeliveryAdministration, IWebhookDeliveryStatistics, IWebhookDeliveryRetention, IWebhookDeliveryBacklog
+    IWebhookDeliveryStore, IWebhookDeliveryLog, IWebhookDeliveryAdministration, IWebhookDeliveryStatistics, IWebhookDeliveryRetention, IWebhookDeliveryBacklog,
+    IWebhookDeliveryOrdering, IWebhookDeliveryRateLimit
 {
     private const string DeliveryColumns =
         "id, message_id, subscription_id, event_type, status, attempt_count, created_at, " +
-        "CASE WHEN status = 0 THEN coalesce(lease_expires_at, next_attempt_at) END, last_attempt_at, last_status_code, last_error, owner";
+        "CASE WHEN status = 0 THEN coalesce(lease_expires_at, next_attempt_at) END, last_attempt_at, last_status_code, last_error, owner, ordering_key";
 
     // Notifies only when deliveries were inserted; the notification goes out when the transaction commits.
     private const string EnqueueTemplate = """
@@ -33,10 +34,11 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
             SELECT @id, @event_type, @timestamp, @owner, @key, @idempotency_expires_at, @payload, @created_at, cardinality(@d_id::text[]) = 0, @trace_parent, @trace_state
             WHERE EXISTS (SELECT 1 FROM k)
         ), d AS (
-            INSERT INTO {s}.deliveries (id, message_id, subscription_id, event_type, owner, status, attempt_count, created_at, next_attempt_at)
-            SELECT u.id, @id, u.subscription_id, @event_type, @owner, u.status, u.attempt_count, u.created_at, {now}
-            FROM unnest(@d_id::text[], @d_subscription::text[], @d_status::smallint[], @d_attempts::integer[], @d_created::timestamptz[])
-                AS u(id, subscription_id, status, attempt_count, created_at)
+            INSERT INTO {s}.deliveries (id, message_id, subscription_id, event_type, owner, status, attempt_count, created_at, next_attempt_at, ordering_key, ordering_seq)
+            SELECT u.id, @id, u.subscription_id, @event_type, @owner, u.status, u.attempt_count, u.created_at, {now},
+                   u.ordering_key, CASE WHEN u.ordering_key IS NOT NULL THEN nextval('{s}.deliveries_ordering_seq') END
+            FROM unnest(@d_id::text[], @d_subscription::text[], @d_status::smallint[], @d_attempts::integer[], @d_created::timestamptz[], @d_ordering_key::text[])
+                AS u(id, subscription_id, status, attempt_count, created_at, ordering_key)
             WHERE EXISTS (SELECT 1 FROM k)
             RETURNING 1
         ), n AS (
@@ -68,6 +70,8 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
             SELECT id, coalesce(lease_expires_at, next_attempt_at) AS due_at
             FROM {s}.deliveries
             WHERE status = 0 AND coalesce(lease_expires_at, next_attempt_at) <= {now}
+              AND (ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM {s}.deliveries AS e WHERE e.subscription_id = deliveries.subscription_id
+                   AND e.ordering_key = deliveries.ordering_key AND e.status = 0 AND e.ordering_seq < deliveries.ordering_seq))
             ORDER BY coalesce(lease_expires_at, next_attempt_at), id
             LIMIT @max
             FOR UPDATE SKIP LOCKED
@@ -77,13 +81,13 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
             FROM due
             WHERE d.id = due.id
             RETURNING d.id, d.message_id, d.subscription_id, d.event_type, d.attempt_count, d.created_at,
-                      d.last_attempt_at, d.last_status_code, d.last_error, due.due_at, d.owner, d.lease_id, d.lease_expires_at
+                      d.last_attempt_at, d.last_status_code, d.last_error, due.due_at, d.owner, d.lease_id, d.lease_expires_at, d.ordering_key
         )
         SELECT l.id, l.message_id, l.subscription_id, l.event_type, l.attempt_count, l.created_at,
                l.last_attempt_at, l.last_status_code, l.last_error, l.due_at,
                m.event_type, m."timestamp", m.owner, m.idempotency_key, m.idempotency_expires_at,
                CASE WHEN row_number() OVER (PARTITION BY l.message_id ORDER BY l.id) = 1 THEN m.payload END,
-               l.owner, l.lease_id, l.lease_expires_at, m.created_at, m.trace_parent, m.trace_state
+               l.owner, l.lease_id, l.lease_expires_at, m.created_at, m.trace_parent, m.trace_state, l.ordering_key
         FROM leased AS l JOIN {s}.messages AS m ON m.id = l.message_id
         ORDER BY l.due_at, l.id
         """);
@@ -227,9 +231,47 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
     private readonly string _backlog = db.Sql("""
         SELECT (SELECT count(*) FROM {s}.deliveries WHERE status = 0),
                (SELECT coalesce(lease_expires_at, next_attempt_at) FROM {s}.deliveries WHERE status = 0
+                AND (ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM {s}.deliveries AS e WHERE e.subscription_id = deliveries.subscription_id
+                     AND e.ordering_key = deliveries.ordering_key AND e.status = 0 AND e.ordering_seq < deliveries.ordering_seq))
                 ORDER BY coalesce(lease_expires_at, next_attempt_at) LIMIT 1),
                {now}
         """);
+
+    // GCRA in one statement: take a slot (tat moves one interval past max(tat, now)) only while tat is
+    // within the burst of now; either way return the tat seen before, so a refusal says when a slot frees.
+    // The row lock of ON CONFLICT DO UPDATE makes concurrent callers from any instance take turns.
+    private readonly string _reserve = db.Sql("""
+        WITH before AS (
+            SELECT tat FROM {s}.rate_limits WHERE subscription_id = @id
+        ), taken AS (
+            INSERT INTO {s}.rate_limits AS r (subscription_id, tat) VALUES (@id, {now} + @interval)
+            ON CONFLICT (subscription_id) DO UPDATE SET tat = greatest(r.tat, {now}) + @interval
+                WHERE r.tat <= {now} + @tolerance
+            RETURNING 1
+        )
+        SELECT EXISTS (SELECT 1 FROM taken), (SELECT tat FROM before) - @tolerance - {now}
+        """);
+
+    public async Task<TimeSpan> TryReserveSendAsync(string subscriptionId, int perSecond, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(perSecond, 1);
+        await db.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = db.DataSource.CreateCommand(_reserve);
+        var interval = TimeSpan.FromTicks(TimeSpan.TicksPerSecond / perSecond);
+        command.Parameters.AddWithValue("id", subscriptionId);
+        command.Parameters.AddWithValue("interval", interval);
+        command.Parameters.AddWithValue("tolerance", interval * (perSecond - 1));
+        await using var r = await ExecuteReaderAsync(command, "reserving a send slot", cancellationToken).ConfigureAwait(false);
+        await r.ReadAsync(cancellationToken).ConfigureAwait(false);
+        if (r.GetBoolean(0))
+        {
+            return TimeSpan.Zero;
+        }
+
+        // Refused: the wait until tat falls within the burst (at least a tick, so a refusal never reads as granted).
+        var wait = r.IsDBNull(1) ? interval : r.GetFieldValue<TimeSpan>(1);
+        return wait > TimeSpan.Zero ? wait : TimeSpan.FromTicks(1);
+    }
 
     public async Task<WebhookEnqueueResult> EnqueueAsync(WebhookMessage message, IReadOnlyList<WebhookDelivery> deliveries, WebhookEnqueueContext? context, CancellationToken cancellationToken)
     {
@@ -333,6 +375,7 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
                     LastStatusCode = r.IsDBNull(7) ? null : r.GetInt32(7),
                     LastError = r.IsDBNull(8) ? null : r.GetString(8),
                     NextAttemptAt = r.GetFieldValue<DateTimeOffset>(9),
+                    OrderingKey = r.IsDBNull(22) ? null : r.GetString(22),
                 }, r.GetString(17), r.GetFieldValue<DateTimeOffset>(18)));
                 if (!r.IsDBNull(15))
                 {
@@ -599,6 +642,7 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         var statuses = new short[deliveries.Count];
         var attempts = new int[deliveries.Count];
         var created = new DateTimeOffset[deliveries.Count];
+        var orderingKeys = new string?[deliveries.Count];
         for (int i = 0; i < deliveries.Count; i++)
         {
             var d = deliveries[i];
@@ -607,6 +651,7 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
             statuses[i] = (short)d.Status;
             attempts[i] = d.AttemptCount;
             created[i] = d.CreatedAt.ToUniversalTime();
+            orderingKeys[i] = d.OrderingKey;
         }
 
         p.AddWithValue("d_id", ids);
@@ -614,6 +659,7 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         p.AddWithValue("d_status", statuses);
         p.AddWithValue("d_attempts", attempts);
         p.AddWithValue("d_created", created);
+        p.AddWithValue("d_ordering_key", NpgsqlDbType.Array | NpgsqlDbType.Text, orderingKeys);
     }
 
     private static WebhookDelivery ReadDelivery(NpgsqlDataReader r) => new()
@@ -630,6 +676,7 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         LastStatusCode = r.IsDBNull(9) ? null : r.GetInt32(9),
         LastError = r.IsDBNull(10) ? null : r.GetString(10),
         Owner = r.IsDBNull(11) ? null : r.GetString(11),
+        OrderingKey = r.IsDBNull(12) ? null : r.GetString(12),
     };
 
     private static DateTimeOffset? NullableTime(NpgsqlDataReader r, int ordinal) =>

@@ -154,6 +154,22 @@ internal static class PostgreSqlMigrations
             -- The W3C trace context of the publish, so an attempt sent later by any instance links to it.
             ALTER TABLE {s}.messages ADD COLUMN trace_parent text, ADD COLUMN trace_state text;
             """),
+        (6, "rate limits and ordered delivery", """
+            ALTER TABLE {s}.subscriptions ADD COLUMN rate_limit integer, ADD COLUMN ordered boolean NOT NULL DEFAULT false;
+
+            -- An ordered subscription's deliveries carry the publish's ordering key and an enqueue sequence:
+            -- one with a key is leased only when no pending delivery of its subscription and key precedes it.
+            ALTER TABLE {s}.deliveries ADD COLUMN ordering_key text COLLATE "C", ADD COLUMN ordering_seq bigint;
+            CREATE SEQUENCE {s}.deliveries_ordering_seq;
+            CREATE INDEX deliveries_ordering ON {s}.deliveries (subscription_id, ordering_key, ordering_seq)
+                WHERE status = 0 AND ordering_key IS NOT NULL;
+
+            -- One row per rate-limited subscription: its theoretical arrival time (GCRA), shared by every instance.
+            CREATE TABLE {s}.rate_limits (
+                subscription_id text COLLATE "C" PRIMARY KEY,
+                tat timestamptz NOT NULL
+            );
+            """),
     ];
 
     public static int Latest => All[^1].Version;

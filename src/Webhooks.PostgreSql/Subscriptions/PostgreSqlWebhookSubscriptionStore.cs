@@ -19,11 +19,11 @@ namespace Webhooks.PostgreSql.Subscriptions;
 /// </summary>
 internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDatabase db) : IWebhookSubscriptionStore
 {
-    private const string Columns = "id, owner, name, url, events, description, secrets, signature_scheme, auth, headers, metadata, active, disabled_reason, created_at, updated_at, version, filter, failing_since, payload_filter";
+    private const string Columns = "id, owner, name, url, events, description, secrets, signature_scheme, auth, headers, metadata, active, disabled_reason, created_at, updated_at, version, filter, failing_since, payload_filter, rate_limit, ordered";
 
     private readonly string _insert = db.Sql($"""
-        INSERT INTO {"{s}"}.subscriptions (id, owner, name, url, events, event_keys, description, secrets, signature_scheme, auth, headers, metadata, active, disabled_reason, created_at, updated_at, version, filter, failing_since, payload_filter)
-        VALUES (@id, @owner, @name, @url, @events, {EventKeysOf("@owner::text")}, @description, @secrets, @signature_scheme, @auth, @headers, @metadata, @active, @disabled_reason, @created_at, @updated_at, 1, @filter, @failing_since, @payload_filter)
+        INSERT INTO {"{s}"}.subscriptions (id, owner, name, url, events, event_keys, description, secrets, signature_scheme, auth, headers, metadata, active, disabled_reason, created_at, updated_at, version, filter, failing_since, payload_filter, rate_limit, ordered)
+        VALUES (@id, @owner, @name, @url, @events, {EventKeysOf("@owner::text")}, @description, @secrets, @signature_scheme, @auth, @headers, @metadata, @active, @disabled_reason, @created_at, @updated_at, 1, @filter, @failing_since, @payload_filter, @rate_limit, @ordered)
         RETURNING {Columns}
         """);
 
@@ -36,7 +36,7 @@ internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDataba
         SET name = @name, url = @url, events = @events, event_keys = {EventKeysOf("owner")}, description = @description, secrets = @secrets,
             signature_scheme = @signature_scheme, auth = @auth, headers = @headers, metadata = @metadata, active = @active,
             disabled_reason = @disabled_reason, updated_at = @updated_at, version = version + 1, filter = @filter, failing_since = @failing_since,
-            payload_filter = @payload_filter
+            payload_filter = @payload_filter, rate_limit = @rate_limit, ordered = @ordered
         WHERE id = @id AND version = @version
         RETURNING {Columns}
         """);
@@ -227,6 +227,8 @@ internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDataba
 
         // text, not jsonb: jsonb would reorder keys and respace the filter, and the contract keeps it as given.
         p.AddWithValue("payload_filter", NpgsqlDbType.Text, (object?)s.PayloadFilter ?? DBNull.Value);
+        p.AddWithValue("rate_limit", NpgsqlDbType.Integer, (object?)s.RateLimit ?? DBNull.Value);
+        p.AddWithValue("ordered", s.Ordered);
     }
 
     private async Task<List<WebhookSubscription>> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
@@ -302,6 +304,8 @@ internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDataba
             Filter = filter.ToDictionary(f => f.Key, f => (IReadOnlyList<string>)f.Value, StringComparer.Ordinal),
             FailingSince = r.IsDBNull(17) ? null : r.GetFieldValue<DateTimeOffset>(17),
             PayloadFilter = r.IsDBNull(18) ? null : r.GetString(18),
+            RateLimit = r.IsDBNull(19) ? null : r.GetInt32(19),
+            Ordered = r.GetBoolean(20),
         };
     }
 

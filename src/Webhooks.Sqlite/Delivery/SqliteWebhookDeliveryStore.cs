@@ -13,16 +13,19 @@ namespace Webhooks.Sqlite.Delivery;
 /// Due times and lease expiry are on the injected <see cref="TimeProvider"/>.
 /// </summary>
 internal sealed class SqliteWebhookDeliveryStore(SqliteWebhookDatabase database)
-    : IWebhookDeliveryStore, IWebhookDeliveryLog, IWebhookDeliveryAdministration, IWebhookDeliveryStatistics, IWebhookDeliveryRetention, IWebhookDeliveryBacklog
+    : IWebhookDeliveryStore, IWebhookDeliveryLog, IWebhookDeliveryAdministration, IWebhookDeliveryStatistics, IWebhookDeliveryRetention, IWebhookDeliveryBacklog, IWebhookDeliveryOrdering
 {
     internal const string LeaseSql = $"""
         SELECT {DeliveryColumns}, m.timestamp, m.created_at, m.idempotency_key, m.idempotency_expires_at, m.payload, m.trace_parent, m.trace_state
         FROM deliveries d JOIN messages m ON m.id = d.message_id
-        WHERE d.status = 0 AND d.due <= $now ORDER BY d.due LIMIT $max;
+        WHERE d.status = 0 AND d.due <= $now
+          AND (d.ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.subscription_id = d.subscription_id
+               AND e.ordering_key = d.ordering_key AND e.status = 0 AND e.rowid < d.rowid))
+        ORDER BY d.due LIMIT $max;
         """;
 
     private const string DeliveryColumns =
-        "d.id, d.message_id, d.subscription_id, d.event_type, d.owner, d.status, d.attempt_count, d.created_at, d.due, d.last_attempt_at, d.last_status_code, d.last_error";
+        "d.id, d.message_id, d.subscription_id, d.event_type, d.owner, d.status, d.attempt_count, d.created_at, d.due, d.last_attempt_at, d.last_status_code, d.last_error, d.ordering_key";
 
     public Task<WebhookEnqueueResult> EnqueueAsync(WebhookMessage message, IReadOnlyList<WebhookDelivery> deliveries, WebhookEnqueueContext? context, CancellationToken cancellationToken)
     {
@@ -55,14 +58,16 @@ internal sealed class SqliteWebhookDeliveryStore(SqliteWebhookDatabase database)
                 ("$owner", message.Owner), ("$key", message.IdempotencyKey), ("$expires", message.IdempotencyExpiresAt?.UtcTicks), ("$payload", message.Payload.ToArray()),
                 ("$traceparent", message.TraceParent), ("$tracestate", message.TraceState));
             using var insert = connection.Command("""
-                INSERT INTO deliveries (id, message_id, subscription_id, event_type, owner, status, created_at, due)
-                VALUES ($id, $message, $subscription, $type, $owner, 0, $created, $now);
-                """, ("$id", ""), ("$message", message.Id), ("$subscription", ""), ("$type", message.EventType), ("$owner", message.Owner), ("$created", 0L), ("$now", database.Now));
+                INSERT INTO deliveries (id, message_id, subscription_id, event_type, owner, status, created_at, due, ordering_key)
+                VALUES ($id, $message, $subscription, $type, $owner, 0, $created, $now, $orderingKey);
+                """, ("$id", ""), ("$message", message.Id), ("$subscription", ""), ("$type", message.EventType), ("$owner", message.Owner), ("$created", 0L), ("$now", database.Now),
+                ("$orderingKey", null));
             foreach (var delivery in deliveries)
             {
                 insert.Parameters["$id"].Value = delivery.Id;
                 insert.Parameters["$subscription"].Value = delivery.SubscriptionId;
                 insert.Parameters["$created"].Value = delivery.CreatedAt.UtcTicks;
+                insert.Parameters["$orderingKey"].Value = (object?)delivery.OrderingKey ?? DBNull.Value;
                 insert.ExecuteNonQuery();
             }
 
@@ -90,13 +95,13 @@ internal sealed class SqliteWebhookDeliveryStore(SqliteWebhookDatabase database)
                             Id = delivery.MessageId,
                             EventType = delivery.EventType,
                             Owner = delivery.Owner,
-                            Timestamp = reader.Time(12),
-                            CreatedAt = reader.Time(13),
-                            IdempotencyKey = reader.Text(14),
-                            IdempotencyExpiresAt = reader.TimeOrNull(15),
-                            Payload = (byte[])reader.GetValue(16),
-                            TraceParent = reader.Text(17),
-                            TraceState = reader.Text(18),
+                            Timestamp = reader.Time(13),
+                            CreatedAt = reader.Time(14),
+                            IdempotencyKey = reader.Text(15),
+                            IdempotencyExpiresAt = reader.TimeOrNull(16),
+                            Payload = (byte[])reader.GetValue(17),
+                            TraceParent = reader.Text(18),
+                            TraceState = reader.Text(19),
                         };
                     }
 
@@ -268,7 +273,13 @@ internal sealed class SqliteWebhookDeliveryStore(SqliteWebhookDatabase database)
         {
             // Both from the (status, due) index: the pending rows only, due holding a held lease's expiry.
             var now = database.Now;
-            using var command = connection.Command("SELECT count(*), min(due) FROM deliveries WHERE status = 0;");
+            // A delivery waiting behind an earlier one of its ordering key is not due (not leasable).
+            using var command = connection.Command("""
+                SELECT (SELECT count(*) FROM deliveries WHERE status = 0),
+                       (SELECT min(d.due) FROM deliveries d WHERE d.status = 0
+                        AND (d.ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.subscription_id = d.subscription_id
+                             AND e.ordering_key = d.ordering_key AND e.status = 0 AND e.rowid < d.rowid)));
+                """);
             using var reader = command.ExecuteReader();
             reader.Read();
             var oldest = reader.IsDBNull(1) ? (long?)null : reader.GetInt64(1);
@@ -295,6 +306,7 @@ internal sealed class SqliteWebhookDeliveryStore(SqliteWebhookDatabase database)
             LastAttemptAt = reader.TimeOrNull(9),
             LastStatusCode = reader.Int(10),
             LastError = reader.Text(11),
+            OrderingKey = reader.Text(12),
         };
     }
 }

@@ -88,5 +88,11 @@ internal static class SqliteMigrations
         ALTER TABLE messages ADD COLUMN trace_parent TEXT;
         ALTER TABLE messages ADD COLUMN trace_state TEXT;
         """,
+        """
+        -- An ordered subscription's deliveries carry the publish's ordering key: one with a key is leased only
+        -- when no pending delivery of its subscription and key was enqueued before it (rowid order).
+        ALTER TABLE deliveries ADD COLUMN ordering_key TEXT;
+        CREATE INDEX deliveries_ordering ON deliveries (subscription_id, ordering_key) WHERE status = 0 AND ordering_key IS NOT NULL;
+        """,
     ];
 }

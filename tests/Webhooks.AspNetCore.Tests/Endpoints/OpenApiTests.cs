@@ -87,9 +87,11 @@ public sealed class OpenApiTests(ApiFixture fixture)
 
         var schemas = document["components"]!["schemas"]!;
         schemas["WebhookSubscriptionCreateRequest"]!["properties"]!.AsObject().Select(p => p.Key)
-            .Should().BeEquivalentTo("name", "url", "events", "description", "auth", "headers", "metadata", "filter", "payloadFilter", "active", "secret", "signatureScheme");
+            .Should().BeEquivalentTo("name", "url", "events", "description", "auth", "headers", "metadata", "filter", "payloadFilter", "rateLimit", "ordered", "active", "secret", "signatureScheme");
         schemas["WebhookSubscriptionResponse"]!["properties"]!.AsObject().Select(p => p.Key)
-            .Should().Contain(["id", "name", "url", "events", "active", "secret", "auth", "version"]);
+            .Should().Contain(["id", "name", "url", "events", "active", "secret", "auth", "version", "rateLimit", "ordered"]);
+        schemas["WebhookSubscriptionUpdateRequest"]!["properties"]!.AsObject().Select(p => p.Key)
+            .Should().Contain(["rateLimit", "ordered"]);
         var limit = document["paths"]!["/webhooks"]!["get"]!["parameters"]!.AsArray().Single(p => (string)p!["name"]! == "limit")!;
         limit["in"]!.GetValue<string>().Should().Be("query");
         limit["description"]!.GetValue<string>().Should().Contain("1 to 500");

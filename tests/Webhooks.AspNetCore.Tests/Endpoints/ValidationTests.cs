@@ -205,7 +205,7 @@ public sealed class ValidationTests(ApiFixture fixture)
         { Body(""" "filter":{"severity":[1]} """), "filter.severity", "Item 0 is a number; expected a string." },
         { Body(""" "filter":["severity"] """), "filter", "Expected an object whose values are arrays of strings, not an array." },
         { Body(""" "filter":{"severity":null} """), "filter", "The value of 'severity' is null; expected an array of strings." },
-        { Body(""" "foo":1 """), "foo", "Unknown property 'foo'; remove it. Allowed here: name, url, events, description, auth, headers, metadata, filter, payloadFilter, active, secret, signatureScheme." },
+        { Body(""" "foo":1 """), "foo", "Unknown property 'foo'; remove it. Allowed here: name, url, events, description, auth, headers, metadata, filter, payloadFilter, rateLimit, ordered, active, secret, signatureScheme." },
         { Body(""" "auth":{"type":"bearer","token":"t","tokn":"x"} """), "auth.tokn", "Unknown property 'tokn'; remove it. Allowed here: type, username, password, token, headerName, key." },
         { """{"name":"a","NAME":"b","url":"https://example.com/h","events":["order.created"]}""", "NAME", "The property is given more than once; give it once." },
     };

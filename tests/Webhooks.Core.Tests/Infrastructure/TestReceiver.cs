@@ -54,7 +54,9 @@ public sealed class TestReceiver : IAsyncDisposable
         app.Run(async ctx =>
         {
             using var ms = new MemoryStream();
+            ctx.Request.EnableBuffering(); // a Responder may read the body again
             await ctx.Request.Body.CopyToAsync(ms);
+            ctx.Request.Body.Position = 0;
             var headers = ctx.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
             var n = Interlocked.Increment(ref receiver._count);
             receiver._requests.Enqueue(new ReceivedRequest(ctx.Request.Method, ctx.Request.Path + ctx.Request.QueryString, headers, ms.ToArray(), DateTimeOffset.UtcNow));

@@ -144,3 +144,41 @@ public sealed class PostgreSqlDeliveryBacklogConformanceTests(PostgresCluster cl
         }
     }
 }
+
+/// <summary>The PostgreSQL delivery store keeps the ordering contract (enqueue sequence per subscription and key).</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgreSqlDeliveryOrderingConformanceTests(PostgresCluster cluster) : DeliveryOrderingConformanceTests
+{
+    private PgStores? _stores;
+
+    protected override async Task<IWebhookDeliveryStore> CreateStoreAsync() =>
+        (_stores = await PgConformance.CreateAsync(cluster, "ordering")).Deliveries;
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_stores is not null)
+        {
+            await _stores.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>The PostgreSQL delivery store keeps the shared rate limit contract (GCRA on the database's clock).</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgreSqlDeliveryRateLimitConformanceTests(PostgresCluster cluster) : DeliveryRateLimitConformanceTests
+{
+    private PgStores? _stores;
+
+    protected override async Task<IWebhookDeliveryStore> CreateStoreAsync() =>
+        (_stores = await PgConformance.CreateAsync(cluster, "ratelimit")).Deliveries;
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_stores is not null)
+        {
+            await _stores.DisposeAsync();
+        }
+    }
+}

@@ -97,3 +97,16 @@ public sealed class SqliteDeliveryBacklogConformanceTests : DeliveryBacklogConfo
         _file.Dispose();
     }
 }
+
+public sealed class SqliteDeliveryOrderingConformanceTests : DeliveryOrderingConformanceTests
+{
+    private readonly SqliteTestFile _file = new(TimeProvider.System);
+
+    protected override Task<IWebhookDeliveryStore> CreateStoreAsync() => Task.FromResult<IWebhookDeliveryStore>(_file.Deliveries());
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        _file.Dispose();
+    }
+}
