@@ -57,7 +57,7 @@ public static class OrderEndpoints
 
         var owner = Owner(context);
         var order = store.Add(owner, body.Customer!.Trim(), items!, string.IsNullOrEmpty(body.Note) ? null : body.Note);
-        await publisher.PublishAsync(OrderEvents.Created, order, new WebhookPublishOptions { Owner = owner }, context.RequestAborted);
+        await publisher.PublishAsync(OrderEvents.Created, order, new WebhookPublishOptions { Owner = owner, OrderingKey = OrderingKey(order.Id) }, context.RequestAborted);
         return TypedResults.Created($"/orders/{order.Id}", order);
     }
 
@@ -103,11 +103,14 @@ public static class OrderEndpoints
         var changes = Diff(r.Before, r.After);
         if (changes.Count > 0)
         {
-            await publisher.PublishAsync(OrderEvents.Updated, new OrderUpdated(id, changes), new WebhookPublishOptions { Owner = owner }, context.RequestAborted);
+            await publisher.PublishAsync(OrderEvents.Updated, new OrderUpdated(id, changes), new WebhookPublishOptions { Owner = owner, OrderingKey = OrderingKey(id) }, context.RequestAborted);
         }
 
         return TypedResults.Ok(r.After);
     }
+
+    // One order's events reach an ordered subscription one after another: created, its updates, deleted.
+    private static string OrderingKey(int orderId) => "order-" + orderId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(HttpContext context, OrderStore store, IWebhookPublisher publisher, int id)
     {
@@ -117,7 +120,7 @@ public static class OrderEndpoints
             return NotFound(id);
         }
 
-        await publisher.PublishAsync(OrderEvents.Deleted, before, new WebhookPublishOptions { Owner = owner }, context.RequestAborted);
+        await publisher.PublishAsync(OrderEvents.Deleted, before, new WebhookPublishOptions { Owner = owner, OrderingKey = OrderingKey(id) }, context.RequestAborted);
         return TypedResults.NoContent();
     }
 
