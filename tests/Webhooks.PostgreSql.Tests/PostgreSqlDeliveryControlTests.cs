@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Webhooks.Core.Publishing;
 using Webhooks.Core.Subscriptions;
 using Webhooks.Core.Tests.Infrastructure;
@@ -22,8 +23,9 @@ public sealed class PostgreSqlDeliveryControlTests(PostgresCluster cluster, ITes
         var cs = await cluster.CreateDatabaseAsync("ratelimit");
         await using var limited = await TestReceiver.StartAsync();
         await using var unlimited = await TestReceiver.StartAsync();
-        await using var a = await PgHosts.StartAsync(cs, schema, o => o.UserAgent = "instance-a");
-        await using var b = await PgHosts.StartAsync(cs, schema, o => o.UserAgent = "instance-b");
+        var holdBacks = new HoldBackCounter();
+        await using var a = await PgHosts.StartAsync(cs, schema, o => o.UserAgent = "instance-a", configure: holdBacks.AddTo);
+        await using var b = await PgHosts.StartAsync(cs, schema, o => o.UserAgent = "instance-b", configure: holdBacks.AddTo);
 
         // Warm both instances' sending path (connections, JIT, the slot statement) first: the receiver counts
         // arrivals, and a cold first send would hold back the burst's arrivals and bunch them with later ones.
@@ -39,6 +41,7 @@ public sealed class PostgreSqlDeliveryControlTests(PostgresCluster cluster, ITes
         await PgHosts.SubscribeAsync(a, unlimited.Url(), "unlimited");
         (await b.Subscriptions.GetAsync(null, sub.Subscription.Id))!.RateLimit.Should().Be(rate, "the limit is stored");
 
+        holdBacks.Reset();
         await Parallel.ForEachAsync(Enumerable.Range(0, events), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
             await (i % 2 == 0 ? a : b).Publisher.PublishAsync("order.created", new { id = i }, cancellationToken: ct));
 
@@ -70,6 +73,9 @@ public sealed class PostgreSqlDeliveryControlTests(PostgresCluster cluster, ITes
         }
 
         var sentPerSecond = sentAt.GroupBy(t => t.ToUnixTimeSeconds()).OrderBy(g => g.Key).Select(g => g.Count()).ToList();
+        // Cost: each attempt to a limited subscription takes a slot (one upsert); each hold-back costs one
+        // more slot statement, one release and a share of a later lease.
+        output.WriteLine($"held back {holdBacks.Count} times for {events} deliveries ({holdBacks.Count / (double)events:F2} per delivery)");
         output.WriteLine("received per second: " + string.Join(" ", arrivals) + "; sent per second: " + string.Join(" ", sentPerSecond));
 
         // Shared by both instances: a burst of 10, then 10 per second, so 50 take at least 4 s (with a limit
@@ -90,6 +96,37 @@ public sealed class PostgreSqlDeliveryControlTests(PostgresCluster cluster, ITes
                 double allowed = rate + (rate * (sentAt[j] - sentAt[i]).TotalSeconds) + slack;
                 (j - i + 1).Should().BeLessThanOrEqualTo((int)allowed, $"sends {i} to {j} span {(sentAt[j] - sentAt[i]).TotalMilliseconds:F0} ms: at most the burst plus the rate times that");
             }
+        }
+    }
+
+    /// <summary>Counts the dispatcher's "held back by the rate limit" log events (event id 13, Debug) of both instances.</summary>
+    private sealed class HoldBackCounter : Microsoft.Extensions.Logging.ILoggerProvider, Microsoft.Extensions.Logging.ILogger
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public void AddTo(IServiceCollection services) =>
+            services.AddLogging(l => l.AddProvider(this).AddFilter<HoldBackCounter>("Webhooks.Core.Delivery", Microsoft.Extensions.Logging.LogLevel.Debug));
+
+        public void Reset() => Interlocked.Exchange(ref _count, 0);
+
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (eventId.Id == 13 && eventId.Name == "LogRateLimited")
+            {
+                Interlocked.Increment(ref _count);
+            }
+        }
+
+        public void Dispose()
+        {
         }
     }
 
