@@ -47,6 +47,7 @@ public static class WebhookPortalEndpointRouteBuilderExtensions
             .WithName(WebhookPortalEndpointNames.Access);
         group.MapPost("/access", WebhookPortalHandlers.StartSession)
             .AllowAnonymous()
+            .WithMetadata(WebhookPortalNoAntiforgeryMetadata.Instance)
             .WithName(WebhookPortalEndpointNames.StartSession);
 
         group.MapGet("/session", WebhookPortalHandlers.GetSession)
