@@ -186,6 +186,113 @@ public sealed class PortalBrowserTests(BrowserFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Form_EditsEveryField_HeadersFiltersMetadataScheme_WithPayloadFilterErrorsBesideTheField()
+    {
+        var owner = "fields-" + Guid.NewGuid().ToString("N")[..8];
+        var problems = new List<string>();
+        var page = await OpenAsync(owner, problems);
+        await using var receiver = await TestReceiver.StartAsync();
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Create your first webhook" }).ClickAsync();
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("Every field");
+        await page.GetByLabel("URL").FillAsync(receiver.Url("/fields"));
+        await page.GetByLabel("invoice.paid").CheckAsync();
+        await page.GetByText("More settings: custom headers, filters, metadata, signature").ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add header" }).ClickAsync();
+        await Expect(page.GetByLabel("Header name 1", new() { Exact = true })).ToBeFocusedAsync();
+        await page.GetByLabel("Header name 1", new() { Exact = true }).FillAsync("X-Tenant");
+        await page.GetByLabel("Header value 1", new() { Exact = true }).FillAsync("acme");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add attribute" }).ClickAsync();
+        await page.GetByLabel("Attribute 1", new() { Exact = true }).FillAsync("region");
+        await page.GetByLabel("Allowed values 1", new() { Exact = true }).FillAsync("eu, us");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add metadata" }).ClickAsync();
+        await page.GetByLabel("Key 1", new() { Exact = true }).FillAsync("team");
+        await page.GetByLabel("Value 1", new() { Exact = true }).FillAsync("billing");
+        await page.GetByLabel("Signature scheme").SelectOptionAsync("hmac-sha256");
+
+        // The unsaved settings are what the test sends: the custom header and the chosen scheme.
+        var before = receiver.Requests.Count;
+        await page.GetByRole(AriaRole.Button, new() { Name = "Test webhook" }).ClickAsync();
+        await Expect(page.Locator(".test-output")).ToContainTextAsync("answered 200");
+        var test = (await receiver.WaitForAsync(before + 1))[before];
+        test.Header("X-Tenant").Should().Be("acme");
+        test.Header("webhook-signature").Should().BeNull("hmac-sha256 signs in its own header, not Standard Webhooks'");
+
+        // Not JSON: said beside the field before anything is sent.
+        var filter = page.GetByLabel("Payload filter (optional)");
+        await filter.FillAsync("{\"data.total\": ");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create webhook" }).ClickAsync();
+        await Expect(page.Locator("#f-payloadFilter-error")).ToContainTextAsync("not valid JSON");
+        await Expect(filter).ToHaveAttributeAsync("aria-invalid", "true");
+        (await fixture.Host.Subscriptions.ListAsync(owner)).Items.Should().BeEmpty();
+
+        // JSON the server refuses: its per-field error is shown beside the field, and the summary links to it.
+        await filter.FillAsync("{\"data.total\": {\"$gte\": 100, \"$near\": 1}}");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create webhook" }).ClickAsync();
+        await Expect(page.Locator("#f-payloadFilter-error")).ToContainTextAsync("data.total");
+        await Expect(page.Locator("#f-payloadFilter-error")).Not.ToContainTextAsync("not valid JSON");
+        await BrowserFixture.ScreenshotAsync(page, "form-payload-filter-error");
+        await page.GetByRole(AriaRole.Alert).GetByRole(AriaRole.Link).First.ClickAsync();
+        await Expect(filter).ToBeFocusedAsync();
+
+        await filter.FillAsync("{\"data.total\": {\"$gte\": 100}}");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create webhook" }).ClickAsync();
+        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "I have stored it" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Every field", Level = 1 })).ToBeVisibleAsync();
+        var saved = (await fixture.Host.Subscriptions.ListAsync(owner)).Items.Single();
+        saved.Headers.Should().Equal(new Dictionary<string, string> { ["X-Tenant"] = "acme" });
+        saved.Filter["region"].Should().Equal("eu", "us");
+        saved.Metadata.Should().Equal(new Dictionary<string, string> { ["team"] = "billing" });
+        saved.PayloadFilter.Should().Contain("$gte");
+        saved.SignatureScheme.Should().Be("hmac-sha256");
+        await Expect(page.Locator(".settings").First).ToContainTextAsync("X-Tenant: acme");
+        await Expect(page.Locator(".settings").First).ToContainTextAsync("region: eu, us");
+
+        // Edit: every field comes back filled in; change the header, drop the metadata and the payload filter.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Edit" }).ClickAsync();
+        await Expect(page.GetByLabel("Header value 1", new() { Exact = true })).ToHaveValueAsync("acme");
+        await Expect(page.GetByLabel("Allowed values 1", new() { Exact = true })).ToHaveValueAsync("eu, us");
+        await Expect(page.GetByLabel("Signature scheme")).ToHaveValueAsync("hmac-sha256");
+        await page.GetByLabel("Header value 1", new() { Exact = true }).FillAsync("globex");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Remove key 1" }).ClickAsync();
+        await page.GetByLabel("Payload filter (optional)").FillAsync("");
+        await page.GetByLabel("Description (optional)").FillAsync("Edited.");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Every field", Level = 1 })).ToBeVisibleAsync();
+        var edited = (await fixture.Host.Subscriptions.ListAsync(owner)).Items.Single();
+        edited.Headers["X-Tenant"].Should().Be("globex");
+        edited.Metadata.Should().BeEmpty();
+        edited.PayloadFilter.Should().BeNull();
+        edited.Filter.Should().ContainKey("region");
+        edited.Description.Should().Be("Edited.");
+        edited.Events.Should().Equal("invoice.paid");
+        problems.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task List_CountsEveryRow_WithABoundedNumberOfRequests()
+    {
+        var owner = "bounded-" + Guid.NewGuid().ToString("N")[..8];
+        for (var i = 0; i < 6; i++)
+        {
+            await CreateAsync(owner, $"Hook {i}", $"/bounded-{i}");
+        }
+
+        await fixture.Host.Publisher.PublishAsync("order.created", new { id = 1 }, new WebhookPublishOptions { Owner = owner });
+        await WaitForDeliveriesAsync(owner, succeeded: 6, failed: 0);
+        var problems = new List<string>();
+        var page = await NewPageAsync(problems);
+        var requests = new List<string>();
+        page.Request += (_, r) => requests.Add(new Uri(r.Url).PathAndQuery);
+        await page.GotoAsync(await fixture.Host.LinkAsync(owner));
+
+        await Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = "1 succeeded" })).ToHaveCountAsync(6);
+        requests.Count(r => r.Contains("stats", StringComparison.Ordinal)).Should().Be(2, "the owner-wide summary and one request for every row's counts, not one per row: " + string.Join(", ", requests));
+        requests.Should().ContainSingle(r => r.StartsWith("/webhooks/stats/subscriptions?", StringComparison.Ordinal));
+        problems.Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task KeyboardOnly_CreatesAWebhook()
     {
         var owner = "keys-" + Guid.NewGuid().ToString("N")[..8];
