@@ -293,6 +293,79 @@ public sealed class PortalBrowserTests(BrowserFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AutomaticDisable_ShowsItsReason_ThenEnableAndResendFailedSinceATime()
+    {
+        var owner = "gone-" + Guid.NewGuid().ToString("N")[..8];
+        await using var receiver = await TestReceiver.StartAsync();
+        var gone = 1;
+        receiver.Responder = (ctx, _) =>
+        {
+            ctx.Response.StatusCode = Volatile.Read(ref gone) == 1 ? 410 : 200;
+            return Task.CompletedTask;
+        };
+        var id = (await fixture.Host.Subscriptions.CreateAsync(owner, new WebhookSubscriptionDefinition { Name = "Old endpoint", Url = receiver.Url("/old"), Events = ["order.created"] })).Subscription.Id;
+        await fixture.Host.Publisher.PublishAsync("order.created", new { id = 1 }, new WebhookPublishOptions { Owner = owner });
+        await WaitForDeliveriesAsync(owner, succeeded: 0, failed: 1);
+        await Eventually.TrueAsync(async () => (await fixture.Host.Subscriptions.GetAsync(owner, id))!.Active == false, "the 410 disabled the webhook");
+
+        var problems = new List<string>();
+        var page = await OpenAsync(owner, problems);
+        var row = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "Old endpoint" });
+        await Expect(row).ToContainTextAsync("Disabled");
+        await Expect(row).ToContainTextAsync("410 Gone");
+        await row.GetByRole(AriaRole.Link, new() { Name = "Old endpoint" }).ClickAsync();
+        await Expect(page.Locator(".warning-panel")).ToContainTextAsync("Disabled automatically: The receiver answered 410 Gone");
+
+        // The receiver is back: enable, then resend what failed since a time the person picks.
+        Volatile.Write(ref gone, 0);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Enable" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Disable" })).ToBeVisibleAsync();
+        await Expect(page.Locator(".warning-panel")).ToHaveCountAsync(0);
+        var since = DateTime.Now.AddHours(-1).ToString("yyyy-MM-dd'T'HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+        await page.GetByLabel("Failed since").FillAsync(since);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Resend failed deliveries" }).ClickAsync();
+        await Expect(page.GetByText("1 failed delivery was queued to be sent again.")).ToBeVisibleAsync();
+        await WaitForDeliveriesAsync(owner, succeeded: 1, failed: 0);
+        await BrowserFixture.ScreenshotAsync(page, "recover");
+
+        // Nothing failed since then any more.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Resend failed deliveries" }).ClickAsync();
+        await Expect(page.GetByText("No failed deliveries since then.")).ToBeVisibleAsync();
+        problems.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Form_EveryControlHasALabel_AndEventsAreGroupedByResourceWithDescriptions()
+    {
+        var owner = "labels-" + Guid.NewGuid().ToString("N")[..8];
+        var problems = new List<string>();
+        var page = await OpenAsync(owner, problems);
+        await page.GotoAsync("/webhooks/portal/#/new");
+        await page.GetByText("More settings: custom headers, filters, metadata, signature").ClickAsync();
+        foreach (var add in new[] { "Add header", "Add attribute", "Add metadata" })
+        {
+            await page.GetByRole(AriaRole.Button, new() { Name = add }).ClickAsync();
+        }
+
+        // Every control a person can reach has a name a screen reader reads out.
+        var unlabelled = await page.EvaluateAsync<string[]>(
+            """
+            () => [...document.querySelectorAll('main input, main select, main textarea, main button')]
+              .filter((e) => !(e.labels && e.labels.length > 0 && e.labels[0].textContent.trim())
+                && !e.getAttribute('aria-label') && !(e.tagName === 'BUTTON' && e.textContent.trim()))
+              .map((e) => e.outerHTML)
+            """);
+        unlabelled.Should().BeEmpty();
+
+        var invoices = page.GetByRole(AriaRole.Group, new() { Name = "invoice" });
+        await Expect(invoices).ToContainTextAsync("invoice.paid");
+        await Expect(invoices).ToContainTextAsync("An invoice was paid in full.");
+        await Expect(page.GetByRole(AriaRole.Group, new() { Name = "order" })).ToContainTextAsync("order.created");
+        (await page.GetByLabel("invoice.paid").GetAttributeAsync("aria-describedby")).Should().NotBeNullOrEmpty("the description is read with the checkbox");
+        problems.Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task KeyboardOnly_CreatesAWebhook()
     {
         var owner = "keys-" + Guid.NewGuid().ToString("N")[..8];
@@ -502,7 +575,10 @@ public sealed class PortalBrowserTests(BrowserFixture fixture) : IAsyncLifetime
 
         await page.GotoAsync("/webhooks/portal/#/new");
         await Expect(page.GetByLabel("Name", new() { Exact = true })).ToBeVisibleAsync();
+        await page.GetByText("More settings: custom headers, filters, metadata, signature").ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add header" }).ClickAsync();
         await AssertFitsAsync(page);
+        await BrowserFixture.ScreenshotAsync(page, "phone-form");
 
         await page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Dark });
         await page.GotoAsync($"/webhooks/portal/#/webhooks/{id}");
