@@ -621,6 +621,44 @@ public sealed class PortalBrowserTests(BrowserFixture fixture) : IAsyncLifetime
         problems.Where(p => !p.Contains("the server responded with a status of", StringComparison.Ordinal)).Should().BeEmpty();
     }
 
+    [Fact]
+    public async Task AppCookieSignIn_ThePortalsChangesPass_AFormPostedFromAnotherOriginIsRefused()
+    {
+        await using var app = await PortalHost.StartAsync(cookieSignIn: true);
+        await using var attacker = await TestReceiver.StartAsync();
+        var owner = "erin-" + Guid.NewGuid().ToString("N")[..8];
+        var id = (await app.Subscriptions.CreateAsync(owner, new WebhookSubscriptionDefinition { Name = "Erin's hook", Url = fixture.Receiver.Url("/erin"), Events = ["order.created"] })).Subscription.Id;
+        var problems = new List<string>();
+        var context = await fixture.Browser.NewContextAsync(new() { BaseURL = app.BaseUrl });
+        _contexts.Add(context);
+        var page = await context.NewPageAsync();
+        page.Console += (_, m) => { if (m.Type == "error" && !m.Text.StartsWith("Failed to load resource: the server responded with a status of 4", StringComparison.Ordinal)) problems.Add(m.Text); };
+
+        // Signed in to the app with its cookie, the person disables the webhook in the portal.
+        await page.GotoAsync($"/app/sign-in?user={owner}&roles=Manage");
+        await page.GotoAsync($"/webhooks/portal/#/webhooks/{id}");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Disable" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Enable" })).ToBeVisibleAsync();
+        (await app.Subscriptions.GetAsync(owner, id))!.Active.Should().BeFalse();
+
+        // Another origin on the same site (as a sibling subdomain would be): its form gets the
+        // app's cookie sent along, and is refused for lacking the anti-forgery token.
+        attacker.Responder = (ctx, _) =>
+        {
+            ctx.Response.ContentType = "text/html";
+            return ctx.Response.WriteAsync($"<!doctype html><form method=\"post\" action=\"{app.BaseUrl}/webhooks/{id}/enable\"><button>Claim your prize</button></form>");
+        };
+        await page.GotoAsync(attacker.Url("/prize"));
+        var answer = await page.RunAndWaitForResponseAsync(
+            () => page.GetByRole(AriaRole.Button, new() { Name = "Claim your prize" }).ClickAsync(),
+            r => r.Url.EndsWith($"/webhooks/{id}/enable", StringComparison.Ordinal));
+        answer.Status.Should().Be(400);
+        await page.WaitForURLAsync($"{app.BaseUrl}/webhooks/{id}/enable");
+        (await page.ContentAsync()).Should().Contain("antiforgery", "the cookie reached the app (no 401): the token is what refused it");
+        (await app.Subscriptions.GetAsync(owner, id))!.Active.Should().BeFalse("the forged change did not happen");
+        problems.Should().BeEmpty();
+    }
+
     private async Task<IPage> NewPageAsync(List<string> problems, int width = 1280, int height = 900)
     {
         var page = await fixture.NewPageAsync(problems, width, height);
