@@ -64,7 +64,8 @@ export async function listView(ctx) {
 
   const summary = h('div', { class: 'summary' });
   if (config.features.statistics) {
-    api.stats({ window: '24h', bucket: '1h' }).then((s) => {
+    // Buckets start on whole multiples of their width: narrow ones keep the sum to the last 24 hours.
+    api.stats({ window: '24h', bucket: '5m' }).then((s) => {
       if (!ctx.alive()) return;
       fill(summary,
         h('span', null, 'Delivery attempts in the last 24 hours, all webhooks: '),
