@@ -40,7 +40,7 @@ builder.Services.Configure<WebhookEndpointOptions>(webhooksSection.GetSection("E
 builder.Services.AddHealthChecks().AddWebhooks();
 
 // ── Telemetry: the library's meter and activity source (both "Webhooks") through OpenTelemetry, exported
-//    over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (e.g. http://localhost:4317); dotnet-counters needs none of it.
+//    over OTLP (with the logs) when OTEL_EXPORTER_OTLP_ENDPOINT is set (e.g. http://localhost:4317); dotnet-counters needs none of it.
 #region telemetry
 var telemetry = builder.Services.AddOpenTelemetry()
     .WithMetrics(m => m.AddMeter(WebhookDiagnostics.MeterName))         // "Webhooks"
@@ -48,7 +48,7 @@ var telemetry = builder.Services.AddOpenTelemetry()
         .AddAspNetCoreInstrumentation());  // requests are sampled, so the publish spans inside them are kept
 if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
 {
-    telemetry.UseOtlpExporter();   // metrics and traces; OTEL_EXPORTER_OTLP_PROTOCOL, _HEADERS... apply
+    telemetry.UseOtlpExporter();   // logs, metrics and traces; the other OTEL_EXPORTER_OTLP_* settings apply
 }
 #endregion
 

@@ -9,7 +9,7 @@ namespace Webhooks.Scenarios.Tests;
 /// before it, <c>&lt;!-- snippet: samples/Webhooks.Samples.Orders/Program.cs#telemetry --&gt;</c>, and the
 /// file holds <c>#region telemetry</c> … <c>#endregion</c>. A block without a marker, a marker whose file
 /// or region is missing, or a block that differs from its region fails here. Blocks in other languages
-/// (bash, json, http) are not checked. Links to files of the repository must resolve.
+/// (bash, json, http) are not checked. Links to files of the repository, and to their headings, must resolve.
 /// </summary>
 public sealed partial class DocsSnippetTests
 {
@@ -33,7 +33,7 @@ public sealed partial class DocsSnippetTests
     }
 
     [Fact]
-    public void Links_ToRepositoryFiles_Resolve()
+    public void Links_ToRepositoryFilesAndHeadings_Resolve()
     {
         var problems = new List<string>();
         foreach (var doc in Documents())
@@ -47,17 +47,25 @@ public sealed partial class DocsSnippetTests
                     continue;
                 }
 
-                var path = target.Split('#')[0];
-                var full = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(doc)!, Uri.UnescapeDataString(path)));
+                var parts = target.Split('#', 2);
+                var full = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(doc)!, Uri.UnescapeDataString(parts[0])));
                 if (!File.Exists(full) && !Directory.Exists(full))
                 {
                     problems.Add($"{Path.GetRelativePath(Root, doc)}: link '{target}' points to nothing");
+                }
+                else if (parts.Length == 2 && full.EndsWith(".md", StringComparison.Ordinal) && !Anchors(File.ReadAllText(full)).Contains(parts[1]))
+                {
+                    problems.Add($"{Path.GetRelativePath(Root, doc)}: link '{target}' names no heading of {Path.GetFileName(full)}");
                 }
             }
         }
 
         problems.Should().BeEmpty();
     }
+
+    /// <summary>The anchors GitHub gives a page's headings: lower case, punctuation dropped, spaces as hyphens.</summary>
+    private static HashSet<string> Anchors(string markdown) =>
+        [.. HeadingPattern().Matches(StripCode(markdown)).Select(m => AnchorDrop().Replace(m.Groups["text"].Value.Trim().ToLowerInvariant(), string.Empty).Replace(' ', '-'))];
 
     [Fact]
     public void Check_FlagsAMissingMarker_AMissingRegion_AndABlockThatDrifted()
@@ -264,6 +272,12 @@ public sealed partial class DocsSnippetTests
 
     [GeneratedRegex(@"\]\((?<target>[^)\s]+)\)")]
     private static partial Regex LinkPattern();
+
+    [GeneratedRegex(@"(?m)^#{1,6}[ ]+(?<text>.+?)[ ]*$")]
+    private static partial Regex HeadingPattern();
+
+    [GeneratedRegex(@"[^\p{L}\p{N} _-]")]
+    private static partial Regex AnchorDrop();
 
     [GeneratedRegex(@"(?ms)^[ ]*```.*?^[ ]*```[ ]*$")]
     private static partial Regex FencedBlockPattern();

@@ -324,7 +324,7 @@ internal static class DocsSnippets
     public static async Task DeliveryLogAsync(WebhookDeliveryManager deliveries, WebhookTestSender tests, string tenantId, string subscriptionId)
     {
         #region delivery-log
-        var failed = await deliveries.GetDeliveriesAsync(tenantId, subscriptionId, WebhookDeliveryStatus.Failed);   // null: no such subscription
+        var failed = await deliveries.GetDeliveriesAsync(tenantId, subscriptionId, WebhookDeliveryStatus.Failed);   // null: not this owner's subscription
         foreach (var delivery in failed?.Items ?? [])
         {
             var details = await deliveries.GetDeliveryAsync(tenantId, delivery.Id);   // the delivery with every attempt

@@ -64,6 +64,18 @@ public sealed class OrdersSampleTelemetryTests
         metrics.Where(m => m.Name.StartsWith("webhooks.", StringComparison.Ordinal)).Should().OnlyContain(m => m.MeterName == "Webhooks");
     }
 
+    [Fact]
+    public async Task Telemetry_OtlpEndpointSet_SampleStartsAndServes()
+    {
+        // Nothing listens there: the exporter's failures are its own (logged by OpenTelemetry), never the app's.
+        await using var sample = new OrdersSampleFactory("Development", new Dictionary<string, string?> { ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:9" });
+        using var alice = sample.ClientWithKey("alice-dev-key");
+
+        (await alice.GetAsync("/healthz")).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await alice.PostJsonAsync("/orders", new { customer = "ACME", items = new[] { new { sku = "A-1", quantity = 1, unitPrice = 5m } } }))
+            .StatusCode.Should().Be(HttpStatusCode.Created);
+    }
+
     private static bool HasTag(MetricPoint point, string key, string value)
     {
         foreach (var tag in point.Tags)
