@@ -95,7 +95,8 @@ public static class WebhooksServiceCollectionExtensions
             sp.GetRequiredService<WebhookSubscriptionValidator>(),
             sp.GetRequiredService<IOptions<WebhookOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetServices<IWebhookSubscriptionRule>()));
+            sp.GetServices<IWebhookSubscriptionRule>(),
+            sp.GetRequiredService<WebhookCircuitBreaker>()));
         services.TryAddSingleton(sp => new WebhookDeliveryManager(
             sp.GetRequiredService<ProtectedSubscriptionStore>(),
             sp.GetRequiredService<IWebhookDeliveryStore>(),
@@ -246,11 +247,13 @@ public static class WebhooksBuilderExtensions
 
         foreach (var (trigger, verb) in names)
         {
-            builder.AddEventType(new WebhookEventType($"{resource}.{trigger}") { Group = resource, Description = $"A {description ?? resource} was {verb}." });
+            builder.AddEventType(new WebhookEventType($"{resource}.{trigger}") { Group = resource, Description = $"{Article(description ?? resource)} {description ?? resource} was {verb}." });
         }
 
         return builder;
     }
+
+    private static string Article(string noun) => noun.Length > 0 && "aeiouAEIOU".Contains(noun[0], StringComparison.Ordinal) ? "An" : "A";
 
     /// <summary>Registers a resource with its own trigger names: <c>{resource}.{trigger}</c> for each (seed 002: <c>on_create</c>, <c>on_update</c>).</summary>
     /// <param name="builder">The builder.</param>
