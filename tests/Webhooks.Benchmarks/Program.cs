@@ -14,6 +14,7 @@ using Webhooks.Benchmarks.Harness;
 using Webhooks.Benchmarks.Scenarios;
 
 var settings = new Settings(args);
+LibraryHost.PlainDataSource = args.Contains("--plain-data-source");
 string[] known = ["throughput", "postgres", "publish", "latency", "fanout", "memory", "signing", "all"];
 if (!known.Contains(settings.Scenario))
 {
@@ -26,31 +27,28 @@ bool all = settings.Scenario == "all";
 bool Wants(string s) => all || settings.Scenario == s;
 var total = Stopwatch.StartNew();
 var reports = new List<Report>();
+var failed = new List<string>();
 
 if (Wants("signing"))
 {
-    reports.Add(Signing.Run(settings));
-    reports[^1].Write();
+    await RunAsync("signing", () => Task.FromResult(Signing.Run(settings)));
 }
 
 await using (var receiver = await Receiver.StartAsync())
 {
     if (Wants("throughput"))
     {
-        reports.Add(await Throughput.InMemoryAsync(settings, receiver));
-        reports[^1].Write();
+        await RunAsync("throughput", () => Throughput.InMemoryAsync(settings, receiver));
     }
 
     if (Wants("memory"))
     {
-        reports.Add(await Memory.RunAsync(settings));
-        reports[^1].Write();
+        await RunAsync("memory", () => Memory.RunAsync(settings));
     }
 
     if (Wants("fanout"))
     {
-        reports.Add(await Fanout.RunAsync(settings));
-        reports[^1].Write();
+        await RunAsync("fanout", () => Fanout.RunAsync(settings));
     }
 
     PostgresServer? server = null;
@@ -63,20 +61,17 @@ await using (var receiver = await Receiver.StartAsync())
 
         if (Wants("latency"))
         {
-            reports.Add(await Latency.RunAsync(settings, receiver, server));
-            reports[^1].Write();
+            await RunAsync("latency", () => Latency.RunAsync(settings, receiver, server));
         }
 
         if (Wants("publish"))
         {
-            reports.Add(await Publish.RunAsync(settings, server!));
-            reports[^1].Write();
+            await RunAsync("publish", () => Publish.RunAsync(settings, server!));
         }
 
         if (Wants("postgres"))
         {
-            reports.Add(await Throughput.PostgresAsync(settings, receiver, server!));
-            reports[^1].Write();
+            await RunAsync("postgres", () => Throughput.PostgresAsync(settings, receiver, server!));
         }
     }
     finally
@@ -100,5 +95,21 @@ if (reports.Count > 1)
     }
 }
 
-Console.WriteLine($"Total {total.Elapsed.TotalMinutes:0.0} min.");
-return 0;
+Console.WriteLine($"Total {total.Elapsed.TotalMinutes:0.0} min.{(failed.Count > 0 ? " Failed: " + string.Join(", ", failed) : "")}");
+return failed.Count == 0 ? 0 : 1;
+
+// One scenario failing (say, PostgreSQL missing) does not stop the others.
+async Task RunAsync(string name, Func<Task<Report>> scenario)
+{
+    try
+    {
+        var report = await scenario();
+        reports.Add(report);
+        report.Write();
+    }
+    catch (Exception ex)
+    {
+        failed.Add(name);
+        Console.Error.WriteLine($"Scenario {name} failed: {ex}");
+    }
+}

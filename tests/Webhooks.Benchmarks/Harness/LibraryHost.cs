@@ -20,6 +20,9 @@ public sealed class LibraryHost : IAsyncDisposable
         Subscriptions = host.Services.GetRequiredService<WebhookSubscriptionManager>();
     }
 
+    /// <summary><c>--plain-data-source</c>: PostgreSQL through UsePostgreSql(NpgsqlDataSource.Create(…)) (no auto-prepare), for comparison.</summary>
+    public static bool PlainDataSource { get; set; }
+
     public IWebhookPublisher Publisher { get; }
 
     public WebhookSubscriptionManager Subscriptions { get; }
@@ -52,7 +55,12 @@ public sealed class LibraryHost : IAsyncDisposable
             o.RetentionPeriod = null;
             configure?.Invoke(o);
         }).AddEventType(Payload.EventType).AddEventType("other.event");
-        if (postgres is not null)
+        if (postgres is not null && PlainDataSource)
+        {
+            // The app's own data source: none of the settings UsePostgreSql(connectionString) adds.
+            webhooks.UsePostgreSql(Npgsql.NpgsqlDataSource.Create(postgres));
+        }
+        else if (postgres is not null)
         {
             webhooks.UsePostgreSql(postgres);
         }

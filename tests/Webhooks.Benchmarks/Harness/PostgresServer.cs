@@ -48,7 +48,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
         await RunAsServerAsync(Path.Combine(_bin, "initdb"), ["-D", Path.Combine(_dir, "data"), "-A", "trust", "-U", "postgres", "-E", "UTF8"]);
         int port = FreePort();
-        var options = $"-p {port} -k {_dir} -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all";
+        var options = $"-p {port} -k {_dir} -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.track_planning=on";
         await RunAsServerAsync(Path.Combine(_bin, "pg_ctl"), ["-D", Path.Combine(_dir, "data"), "start", "-w", "-t", "60", "-o", options, "-l", Path.Combine(_dir, "log")]);
         AdminConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Timeout=30";
     }
@@ -94,14 +94,14 @@ public sealed class PostgresServer : IAsyncDisposable
         await command.ExecuteNonQueryAsync();
     }
 
-    /// <summary>The statements of this database by total time: calls, mean ms, rows, shared blocks written, WAL bytes.</summary>
-    public static async Task<List<(string Query, long Calls, double TotalMs, double MeanMs, long Rows, long WalBytes)>> TopStatementsAsync(string connectionString, int top)
+    /// <summary>The statements of this database by total execution time: calls, mean ms, rows, WAL bytes, planning ms per call.</summary>
+    public static async Task<List<(string Query, long Calls, double TotalMs, double MeanMs, long Rows, long WalBytes, double MeanPlanMs)>> TopStatementsAsync(string connectionString, int top)
     {
-        var list = new List<(string, long, double, double, long, long)>();
+        var list = new List<(string, long, double, double, long, long, double)>();
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("""
-            SELECT regexp_replace(query, '\s+', ' ', 'g'), calls, total_exec_time, mean_exec_time, rows, wal_bytes::bigint
+            SELECT regexp_replace(query, '\s+', ' ', 'g'), calls, total_exec_time, mean_exec_time, rows, wal_bytes::bigint, total_plan_time / greatest(calls, 1)
             FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
             WHERE d.datname = current_database() AND query NOT ILIKE '%pg_stat_statements%'
             ORDER BY total_exec_time DESC LIMIT @top
@@ -111,7 +111,7 @@ public sealed class PostgresServer : IAsyncDisposable
         while (await reader.ReadAsync())
         {
             var q = reader.GetString(0);
-            list.Add((q.Length > 160 ? q[..160] + "…" : q, reader.GetInt64(1), reader.GetDouble(2), reader.GetDouble(3), reader.GetInt64(4), reader.GetInt64(5)));
+            list.Add((q.Length > 160 ? q[..160] + "…" : q, reader.GetInt64(1), reader.GetDouble(2), reader.GetDouble(3), reader.GetInt64(4), reader.GetInt64(5), reader.GetDouble(6)));
         }
 
         return list;

@@ -84,7 +84,7 @@ public sealed class Report(string scenario)
             ["settings"] = _settings,
             ["figures"] = _figures,
         };
-        var dir = Path.Combine(RepoRoot(), "artifacts", "benchmarks");
+        var dir = Environment.GetEnvironmentVariable("WEBHOOKS_BENCHMARKS_OUT") is { Length: > 0 } o ? o : Path.Combine(RepoRoot(), "artifacts", "benchmarks");
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, scenario + ".json");
         File.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));

@@ -11,6 +11,7 @@ public sealed class Settings
         Scenario = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
         Quick = args.Contains("--quick");
         Verbose = args.Contains("--verbose");
+        Allocations = args.Contains("--alloc");
     }
 
     public string Scenario { get; }
@@ -19,6 +20,9 @@ public sealed class Settings
     public bool Quick { get; }
 
     public bool Verbose { get; }
+
+    /// <summary>Print an allocation breakdown by type (throughput).</summary>
+    public bool Allocations { get; }
 
     /// <summary>An integer option (<c>--name 123</c>), or the scenario's default (the quick one with <c>--quick</c>).</summary>
     public int Count(string name, int full, int quick)

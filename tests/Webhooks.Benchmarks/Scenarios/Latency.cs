@@ -61,6 +61,9 @@ public static class Latency
         var interval = Stopwatch.Frequency / (double)rate;
         long start = Stopwatch.GetTimestamp();
         var inFlight = new List<Task>(total);
+        // At most 64 sends or publishes in flight (a PostgreSQL publish slower than the rate would
+        // otherwise exhaust the connection pool); one that waits for a slot counts the wait.
+        using var slots = new SemaphoreSlim(64);
         for (int i = 0; i < total; i++)
         {
             long due = start + (long)(i * interval);
@@ -76,7 +79,20 @@ public static class Latency
                 }
             }
 
-            inFlight.Add(send(i, Stopwatch.GetTimestamp()));
+            long scheduled = Stopwatch.GetTimestamp();
+            int seq = i;
+            inFlight.Add(Task.Run(async () =>
+            {
+                await slots.WaitAsync();
+                try
+                {
+                    await send(seq, scheduled);
+                }
+                finally
+                {
+                    slots.Release();
+                }
+            }));
         }
 
         await Task.WhenAll(inFlight);
@@ -89,7 +105,7 @@ public static class Latency
         using var sender = new HandWrittenSender(64);
         var url = receiver.LatencyUrl;
         return await PaceAsync(receiver, rate, seconds, (i, t) =>
-            Task.Run(() => sender.SendAsync(url, Payload.EnvelopeOf(Payload.Data(i, t), DateTimeOffset.UtcNow))));
+            sender.SendAsync(url, Payload.EnvelopeOf(Payload.Data(i, t), DateTimeOffset.UtcNow)));
     }
 
     private static async Task<double[]> LibraryAsync(Receiver receiver, int rate, int seconds, string? postgres)
@@ -98,6 +114,6 @@ public static class Latency
         await host.SubscribeAsync(receiver.LatencyUrl);
         await host.StartAsync();
         return await PaceAsync(receiver, rate, seconds, (i, t) =>
-            Task.Run(() => host.Publisher.PublishAsync(Payload.EventType, Payload.Data(i, t))));
+            host.Publisher.PublishAsync(Payload.EventType, Payload.Data(i, t)));
     }
 }

@@ -20,7 +20,7 @@ public static class Publish
 
         var pg = new List<double>();
         var memory = new List<double>();
-        List<(string Query, long Calls, double TotalMs, double MeanMs, long Rows, long WalBytes)> top = [];
+        List<(string Query, long Calls, double TotalMs, double MeanMs, long Rows, long WalBytes, double MeanPlanMs)> top = [];
         for (int round = 0; round <= rounds; round++)
         {
             var database = await server.CreateDatabaseAsync();
@@ -67,11 +67,12 @@ public static class Publish
                 ["calls"] = t.Calls,
                 ["perPublish"] = Math.Round(t.Calls / (double)publishes, 3),
                 ["meanMs"] = Math.Round(t.MeanMs, 3),
+                ["planMsPerCall"] = Math.Round(t.MeanPlanMs, 3),
                 ["totalMs"] = Math.Round(t.TotalMs, 1),
                 ["rows"] = t.Rows,
                 ["walBytesPerCall"] = t.Calls == 0 ? 0 : t.WalBytes / t.Calls,
             });
-            Console.WriteLine($"    {t.Calls,7} calls  {t.MeanMs,8:0.000} ms mean  {(t.Calls == 0 ? 0 : t.WalBytes / t.Calls),6} WAL B/call  {t.Query}");
+            Console.WriteLine($"    {t.Calls,7} calls  {t.MeanMs,8:0.000} ms mean  {t.MeanPlanMs,6:0.000} ms planning  {(t.Calls == 0 ? 0 : t.WalBytes / t.Calls),6} WAL B/call  {t.Query}");
         }
 
         report.Figure("statementsLastRound", statements)

@@ -45,6 +45,11 @@ public static class Throughput
 
             if (warmup)
             {
+                if (settings.Allocations)
+                {
+                    await ProfileAllocationsAsync(receiver, body, n, concurrency, callers);
+                }
+
                 continue;
             }
 
@@ -67,6 +72,9 @@ public static class Throughput
             .Figure("libraryAllocatedBytesPerDelivery", Math.Round(Stats.Median(libraryAlloc)), Stats.N(Stats.Median(libraryAlloc)) + " B (whole process, receiver included)");
         return report;
     }
+
+    /// <summary>pg_stat_statements of the last round, by instance count (the database is new each round).</summary>
+    private static readonly Dictionary<int, JsonArray> LastStatements = [];
 
     public static async Task<Report> PostgresAsync(Settings settings, Receiver receiver, PostgresServer server)
     {
@@ -114,8 +122,43 @@ public static class Throughput
             .Figure("twoInstancesMedianPerSecond", Math.Round(Stats.Median(two)), Stats.N(Stats.Median(two)) + " (two instances on one database)")
             .Figure("ratios", Report.Array(ratios))
             .Figure("twoInstancesRatio", Math.Round(Stats.Median(ratios2), 4), Stats.N(Stats.Median(ratios2), "0.000") + " (two instances / hand-written)")
-            .Figure("twoVsOne", Math.Round(Stats.Median(twoVsOne), 4), Stats.N(Stats.Median(twoVsOne), "0.00") + "x (two instances / one)");
+            .Figure("twoVsOne", Math.Round(Stats.Median(twoVsOne), 4), Stats.N(Stats.Median(twoVsOne), "0.00") + "x (two instances / one)")
+            .Figure("statementsOneInstanceLastRound", LastStatements.GetValueOrDefault(1)?.DeepClone())
+            .Figure("statementsTwoInstancesLastRound", LastStatements.GetValueOrDefault(2)?.DeepClone());
+        foreach (var t in LastStatements.GetValueOrDefault(1) ?? [])
+        {
+            Console.WriteLine($"    {t!["perDelivery"],6} per delivery  {t["meanMs"],7} ms mean  {t["walBytesPerCall"],6} WAL B/call  {t["query"]}");
+        }
+
         return report;
+    }
+
+    /// <summary>Prints the allocation breakdown by type of one library round and one hand-written round (<c>--alloc</c>).</summary>
+    private static async Task ProfileAllocationsAsync(Receiver receiver, byte[] body, int n, int concurrency, int callers)
+    {
+        using var profile = new AllocationProfile();
+        foreach (var side in new[] { "library", "hand-written" })
+        {
+            profile.Start();
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            if (side == "library")
+            {
+                await LibraryAsync(receiver, n, concurrency, callers, postgres: null, instances: 1);
+            }
+            else
+            {
+                await BaselineAsync(receiver, body, n, concurrency);
+            }
+
+            long total = GC.GetTotalAllocatedBytes(precise: true) - before;
+            var top = profile.Stop();
+            long sampled = Math.Max(1, top.Sum(t => t.Bytes));
+            Console.WriteLine($"  allocations, {side}: {total / (double)n:N0} B per delivery; by type (sampled):");
+            foreach (var (type, bytes) in top.Take(25))
+            {
+                Console.WriteLine($"    {bytes * (total / (double)sampled) / n,8:N0} B  {type}");
+            }
+        }
     }
 
     /// <summary>The hand-written loop: <paramref name="concurrency"/> workers sign and post until <paramref name="n"/> are sent. Returns deliveries/s and bytes allocated per delivery.</summary>
@@ -190,7 +233,24 @@ public static class Throughput
         var database = await server.CreateDatabaseAsync();
         try
         {
-            return await LibraryAsync(receiver, n, concurrency, callers, database, instances);
+            var result = await LibraryAsync(receiver, n, concurrency, callers, database, instances);
+            var top = await PostgresServer.TopStatementsAsync(database, 10);
+            var statements = new JsonArray();
+            foreach (var t in top)
+            {
+                statements.Add(new JsonObject
+                {
+                    ["query"] = t.Query,
+                    ["perDelivery"] = Math.Round(t.Calls / (double)n, 3),
+                    ["meanMs"] = Math.Round(t.MeanMs, 3),
+                ["planMsPerCall"] = Math.Round(t.MeanPlanMs, 3),
+                    ["totalMs"] = Math.Round(t.TotalMs, 1),
+                    ["walBytesPerCall"] = t.Calls == 0 ? 0 : t.WalBytes / t.Calls,
+                });
+            }
+
+            LastStatements[instances] = statements;
+            return result;
         }
         finally
         {
