@@ -8,13 +8,16 @@
 // and writes artifacts/benchmarks/<scenario>.json (every figure, the settings, the machine's load, and
 // a top-level "ratio" for ratio scenarios). --quick runs smaller counts (a smoke pass of `all` in a
 // few minutes). Overrides: --deliveries, --concurrency, --callers, --rounds, --pg-deliveries,
-// --pg-rounds, --publishes, --rate, --seconds, --fanout-small, --fanout-large, --memory-messages.
+// --pg-rounds, --publishes, --rate, --seconds, --fanout-small, --fanout-large, --memory-messages,
+// --body-bytes (1024). --alloc prints an allocation breakdown by type (throughput); --plain-data-source
+// gives PostgreSQL an NpgsqlDataSource of its own (no auto-prepare), for comparison.
 using System.Diagnostics;
 using Webhooks.Benchmarks.Harness;
 using Webhooks.Benchmarks.Scenarios;
 
 var settings = new Settings(args);
 LibraryHost.PlainDataSource = args.Contains("--plain-data-source");
+Payload.EnvelopeBytes = settings.Count("body-bytes", 1024, 1024);
 string[] known = ["throughput", "postgres", "publish", "latency", "fanout", "memory", "signing", "all"];
 if (!known.Contains(settings.Scenario))
 {
