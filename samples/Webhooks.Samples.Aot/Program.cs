@@ -20,6 +20,7 @@ builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
 builder.Services.AddAuthentication(HeaderAuthenticationHandler.SchemeName)
     .AddScheme<AuthenticationSchemeOptions, HeaderAuthenticationHandler>(HeaderAuthenticationHandler.SchemeName, null);
 builder.Services.AddAuthorization();
+#region add-webhooks
 builder.Services.AddWebhooks(o =>
     {
         o.AllowHttp = true;                    // the receiver below is plain http...
@@ -28,6 +29,7 @@ builder.Services.AddWebhooks(o =>
     .AddEventType(OrderEvents.Created)         // its JSON schema comes from the source-generated context
     .ConfigureSerializer(json => json.TypeInfoResolverChain.Insert(0, SampleJsonContext.Default))
     .AddEndpoints();
+#endregion
 
 var app = builder.Build();
 app.UseAuthentication();

@@ -16,6 +16,7 @@ public static class OrderEvents
     public static readonly WebhookEvent<Order> Created = new("order.created", "An order was placed.") { Group = "order" };
 }
 
+#region json-context
 /// <summary>
 /// Source-generated JSON for the app's own types. With native AOT there is no reflection-based
 /// serializer: the library serializes payloads through this context (ConfigureSerializer), and the
@@ -25,3 +26,4 @@ public static class OrderEvents
 [JsonSerializable(typeof(Order))]
 [JsonSerializable(typeof(OrderEnvelope))]
 public sealed partial class SampleJsonContext : JsonSerializerContext;
+#endregion

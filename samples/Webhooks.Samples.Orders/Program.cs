@@ -1,8 +1,11 @@
 // The Orders sample: an orders API whose changes are published as webhooks, with the management
 // endpoints at /webhooks. In-memory by default; see README for a curl session.
 using Microsoft.AspNetCore.Authentication;
+using OpenTelemetry;
+using OpenTelemetry.Trace;
 using Webhooks.AspNetCore;
 using Webhooks.Core;
+using Webhooks.Core.Diagnostics;
 using Webhooks.PostgreSql;
 using Webhooks.Samples.Orders;
 using Webhooks.Samples.Orders.Orders;
@@ -35,6 +38,19 @@ builder.Services.Configure<WebhookEndpointOptions>(webhooksSection.GetSection("E
 // ── Health: Unhealthy when the webhook stores cannot be reached, Degraded when a due delivery has
 //    waited more than 5 minutes (the dispatcher is not keeping up, or not running); GET /healthz.
 builder.Services.AddHealthChecks().AddWebhooks();
+
+// ── Telemetry: the library's meter and activity source (both "Webhooks") through OpenTelemetry, exported
+//    over OTLP (with the logs) when OTEL_EXPORTER_OTLP_ENDPOINT is set (e.g. http://localhost:4317); dotnet-counters needs none of it.
+#region telemetry
+var telemetry = builder.Services.AddOpenTelemetry()
+    .WithMetrics(m => m.AddMeter(WebhookDiagnostics.MeterName))         // "Webhooks"
+    .WithTracing(t => t.AddSource(WebhookDiagnostics.ActivitySourceName)  // "Webhooks"
+        .AddAspNetCoreInstrumentation());  // requests are sampled, so the publish spans inside them are kept
+if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+{
+    telemetry.UseOtlpExporter();   // logs, metrics and traces; the other OTEL_EXPORTER_OTLP_* settings apply
+}
+#endregion
 
 // Loopback receivers (http://127.0.0.1:...) are allowed in Development only: the library's SSRF guard
 // decides by the environment unless Webhooks:Network:AllowLoopback says otherwise; http:// itself is

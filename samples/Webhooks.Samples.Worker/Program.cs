@@ -15,6 +15,7 @@ using Webhooks.Core.Delivery;
 
 bool once = args.Contains("--once");
 var builder = Host.CreateApplicationBuilder(args.Where(a => a != "--once").ToArray());
+#region worker
 var webhooks = builder.Services.AddWebhooks(builder.Configuration, o =>
 {
     if (once)
@@ -36,6 +37,7 @@ else
     Console.Error.WriteLine("The worker sends what another app enqueued, so it needs that app's store: set ConnectionStrings__Webhooks (PostgreSQL) or ConnectionStrings__WebhooksSqlite (a SQLite file).");
     return 2;
 }
+#endregion
 
 using var host = builder.Build();
 if (!once)
@@ -45,9 +47,11 @@ if (!once)
 }
 
 // Timer-function style: start the host (schema, options), dispatch within a time budget, stop.
+#region once
 await host.StartAsync();
 var budget = TimeSpan.FromSeconds(builder.Configuration.GetValue("Worker:TimeLimitSeconds", 25));
 var result = await host.Services.GetRequiredService<IWebhookDispatcher>().DispatchAsync(budget);
 Console.WriteLine($"Dispatched: {result}");
 await host.StopAsync();
+#endregion
 return 0;

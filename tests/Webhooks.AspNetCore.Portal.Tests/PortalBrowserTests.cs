@@ -186,6 +186,186 @@ public sealed class PortalBrowserTests(BrowserFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Form_EditsEveryField_HeadersFiltersMetadataScheme_WithPayloadFilterErrorsBesideTheField()
+    {
+        var owner = "fields-" + Guid.NewGuid().ToString("N")[..8];
+        var problems = new List<string>();
+        var page = await OpenAsync(owner, problems);
+        await using var receiver = await TestReceiver.StartAsync();
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Create your first webhook" }).ClickAsync();
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("Every field");
+        await page.GetByLabel("URL").FillAsync(receiver.Url("/fields"));
+        await page.GetByLabel("invoice.paid").CheckAsync();
+        await page.GetByText("More settings: custom headers, filters, metadata, signature").ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add header" }).ClickAsync();
+        await Expect(page.GetByLabel("Header name 1", new() { Exact = true })).ToBeFocusedAsync();
+        await page.GetByLabel("Header name 1", new() { Exact = true }).FillAsync("X-Tenant");
+        await page.GetByLabel("Header value 1", new() { Exact = true }).FillAsync("acme");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add attribute" }).ClickAsync();
+        await page.GetByLabel("Attribute 1", new() { Exact = true }).FillAsync("region");
+        await page.GetByLabel("Allowed values 1", new() { Exact = true }).FillAsync("eu, us");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add metadata" }).ClickAsync();
+        await page.GetByLabel("Key 1", new() { Exact = true }).FillAsync("team");
+        await page.GetByLabel("Value 1", new() { Exact = true }).FillAsync("billing");
+        await page.GetByLabel("Signature scheme").SelectOptionAsync("hmac-sha256");
+
+        // The unsaved settings are what the test sends: the custom header and the chosen scheme.
+        var before = receiver.Requests.Count;
+        await page.GetByRole(AriaRole.Button, new() { Name = "Test webhook" }).ClickAsync();
+        await Expect(page.Locator(".test-output")).ToContainTextAsync("answered 200");
+        var test = (await receiver.WaitForAsync(before + 1))[before];
+        test.Header("X-Tenant").Should().Be("acme");
+        test.Header("webhook-signature").Should().BeNull("hmac-sha256 signs in its own header, not Standard Webhooks'");
+
+        // Not JSON: said beside the field before anything is sent.
+        var filter = page.GetByLabel("Payload filter (optional)");
+        await filter.FillAsync("{\"data.total\": ");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create webhook" }).ClickAsync();
+        await Expect(page.Locator("#f-payloadFilter-error")).ToContainTextAsync("not valid JSON");
+        await Expect(filter).ToHaveAttributeAsync("aria-invalid", "true");
+        (await fixture.Host.Subscriptions.ListAsync(owner)).Items.Should().BeEmpty();
+
+        // JSON the server refuses: its per-field error is shown beside the field, and the summary links to it.
+        await filter.FillAsync("{\"data.total\": {\"$gte\": 100, \"$near\": 1}}");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create webhook" }).ClickAsync();
+        await Expect(page.Locator("#f-payloadFilter-error")).ToContainTextAsync("data.total");
+        await Expect(page.Locator("#f-payloadFilter-error")).Not.ToContainTextAsync("not valid JSON");
+        await BrowserFixture.ScreenshotAsync(page, "form-payload-filter-error");
+        await page.GetByRole(AriaRole.Alert).GetByRole(AriaRole.Link).First.ClickAsync();
+        await Expect(filter).ToBeFocusedAsync();
+
+        await filter.FillAsync("{\"data.total\": {\"$gte\": 100}}");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create webhook" }).ClickAsync();
+        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "I have stored it" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Every field", Level = 1 })).ToBeVisibleAsync();
+        var saved = (await fixture.Host.Subscriptions.ListAsync(owner)).Items.Single();
+        saved.Headers.Should().Equal(new Dictionary<string, string> { ["X-Tenant"] = "acme" });
+        saved.Filter["region"].Should().Equal("eu", "us");
+        saved.Metadata.Should().Equal(new Dictionary<string, string> { ["team"] = "billing" });
+        saved.PayloadFilter.Should().Contain("$gte");
+        saved.SignatureScheme.Should().Be("hmac-sha256");
+        await Expect(page.Locator(".settings").First).ToContainTextAsync("X-Tenant: acme");
+        await Expect(page.Locator(".settings").First).ToContainTextAsync("region: eu, us");
+
+        // Edit: every field comes back filled in; change the header, drop the metadata and the payload filter.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Edit" }).ClickAsync();
+        await Expect(page.GetByLabel("Header value 1", new() { Exact = true })).ToHaveValueAsync("acme");
+        await Expect(page.GetByLabel("Allowed values 1", new() { Exact = true })).ToHaveValueAsync("eu, us");
+        await Expect(page.GetByLabel("Signature scheme")).ToHaveValueAsync("hmac-sha256");
+        await page.GetByLabel("Header value 1", new() { Exact = true }).FillAsync("globex");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Remove key 1" }).ClickAsync();
+        await page.GetByLabel("Payload filter (optional)").FillAsync("");
+        await page.GetByLabel("Description (optional)").FillAsync("Edited.");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Every field", Level = 1 })).ToBeVisibleAsync();
+        var edited = (await fixture.Host.Subscriptions.ListAsync(owner)).Items.Single();
+        edited.Headers["X-Tenant"].Should().Be("globex");
+        edited.Metadata.Should().BeEmpty();
+        edited.PayloadFilter.Should().BeNull();
+        edited.Filter.Should().ContainKey("region");
+        edited.Description.Should().Be("Edited.");
+        edited.Events.Should().Equal("invoice.paid");
+        problems.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task List_CountsEveryRow_WithABoundedNumberOfRequests()
+    {
+        var owner = "bounded-" + Guid.NewGuid().ToString("N")[..8];
+        for (var i = 0; i < 6; i++)
+        {
+            await CreateAsync(owner, $"Hook {i}", $"/bounded-{i}");
+        }
+
+        await fixture.Host.Publisher.PublishAsync("order.created", new { id = 1 }, new WebhookPublishOptions { Owner = owner });
+        await WaitForDeliveriesAsync(owner, succeeded: 6, failed: 0);
+        var problems = new List<string>();
+        var page = await NewPageAsync(problems);
+        var requests = new List<string>();
+        page.Request += (_, r) => requests.Add(new Uri(r.Url).PathAndQuery);
+        await page.GotoAsync(await fixture.Host.LinkAsync(owner));
+
+        await Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = "1 succeeded" })).ToHaveCountAsync(6);
+        requests.Count(r => r.Contains("stats", StringComparison.Ordinal)).Should().Be(2, "the owner-wide summary and one request for every row's counts, not one per row: " + string.Join(", ", requests));
+        requests.Should().ContainSingle(r => r.StartsWith("/webhooks/stats/subscriptions?", StringComparison.Ordinal));
+        problems.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task AutomaticDisable_ShowsItsReason_ThenEnableAndResendFailedSinceATime()
+    {
+        var owner = "gone-" + Guid.NewGuid().ToString("N")[..8];
+        await using var receiver = await TestReceiver.StartAsync();
+        var gone = 1;
+        receiver.Responder = (ctx, _) =>
+        {
+            ctx.Response.StatusCode = Volatile.Read(ref gone) == 1 ? 410 : 200;
+            return Task.CompletedTask;
+        };
+        var id = (await fixture.Host.Subscriptions.CreateAsync(owner, new WebhookSubscriptionDefinition { Name = "Old endpoint", Url = receiver.Url("/old"), Events = ["order.created"] })).Subscription.Id;
+        await fixture.Host.Publisher.PublishAsync("order.created", new { id = 1 }, new WebhookPublishOptions { Owner = owner });
+        await WaitForDeliveriesAsync(owner, succeeded: 0, failed: 1);
+        await Eventually.TrueAsync(async () => (await fixture.Host.Subscriptions.GetAsync(owner, id))!.Active == false, "the 410 disabled the webhook");
+
+        var problems = new List<string>();
+        var page = await OpenAsync(owner, problems);
+        var row = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "Old endpoint" });
+        await Expect(row).ToContainTextAsync("Disabled");
+        await Expect(row).ToContainTextAsync("410 Gone");
+        await row.GetByRole(AriaRole.Link, new() { Name = "Old endpoint" }).ClickAsync();
+        await Expect(page.Locator(".warning-panel")).ToContainTextAsync("Disabled automatically: The receiver answered 410 Gone");
+
+        // The receiver is back: enable, then resend what failed since a time the person picks.
+        Volatile.Write(ref gone, 0);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Enable" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Disable" })).ToBeVisibleAsync();
+        await Expect(page.Locator(".warning-panel")).ToHaveCountAsync(0);
+        var since = DateTime.Now.AddHours(-1).ToString("yyyy-MM-dd'T'HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+        await page.GetByLabel("Failed since").FillAsync(since);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Resend failed deliveries" }).ClickAsync();
+        await Expect(page.GetByText("1 failed delivery was queued to be sent again.")).ToBeVisibleAsync();
+        await WaitForDeliveriesAsync(owner, succeeded: 1, failed: 0);
+        await BrowserFixture.ScreenshotAsync(page, "recover");
+
+        // Nothing failed since then any more.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Resend failed deliveries" }).ClickAsync();
+        await Expect(page.GetByText("No failed deliveries since then.")).ToBeVisibleAsync();
+        problems.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Form_EveryControlHasALabel_AndEventsAreGroupedByResourceWithDescriptions()
+    {
+        var owner = "labels-" + Guid.NewGuid().ToString("N")[..8];
+        var problems = new List<string>();
+        var page = await OpenAsync(owner, problems);
+        await page.GotoAsync("/webhooks/portal/#/new");
+        await page.GetByText("More settings: custom headers, filters, metadata, signature").ClickAsync();
+        foreach (var add in new[] { "Add header", "Add attribute", "Add metadata" })
+        {
+            await page.GetByRole(AriaRole.Button, new() { Name = add }).ClickAsync();
+        }
+
+        // Every control a person can reach has a name a screen reader reads out.
+        var unlabelled = await page.EvaluateAsync<string[]>(
+            """
+            () => [...document.querySelectorAll('main input, main select, main textarea, main button')]
+              .filter((e) => !(e.labels && e.labels.length > 0 && e.labels[0].textContent.trim())
+                && !e.getAttribute('aria-label') && !(e.tagName === 'BUTTON' && e.textContent.trim()))
+              .map((e) => e.outerHTML)
+            """);
+        unlabelled.Should().BeEmpty();
+
+        var invoices = page.GetByRole(AriaRole.Group, new() { Name = "invoice" });
+        await Expect(invoices).ToContainTextAsync("invoice.paid");
+        await Expect(invoices).ToContainTextAsync("An invoice was paid in full.");
+        await Expect(page.GetByRole(AriaRole.Group, new() { Name = "order" })).ToContainTextAsync("order.created");
+        (await page.GetByLabel("invoice.paid").GetAttributeAsync("aria-describedby")).Should().NotBeNullOrEmpty("the description is read with the checkbox");
+        problems.Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task KeyboardOnly_CreatesAWebhook()
     {
         var owner = "keys-" + Guid.NewGuid().ToString("N")[..8];
@@ -395,7 +575,10 @@ public sealed class PortalBrowserTests(BrowserFixture fixture) : IAsyncLifetime
 
         await page.GotoAsync("/webhooks/portal/#/new");
         await Expect(page.GetByLabel("Name", new() { Exact = true })).ToBeVisibleAsync();
+        await page.GetByText("More settings: custom headers, filters, metadata, signature").ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add header" }).ClickAsync();
         await AssertFitsAsync(page);
+        await BrowserFixture.ScreenshotAsync(page, "phone-form");
 
         await page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Dark });
         await page.GotoAsync($"/webhooks/portal/#/webhooks/{id}");
@@ -436,6 +619,44 @@ public sealed class PortalBrowserTests(BrowserFixture fixture) : IAsyncLifetime
         await Expect(anonymous.GetByRole(AriaRole.Heading, new() { Name = "Sign in to manage your webhooks" })).ToBeVisibleAsync();
         (await anonymous.ContentAsync()).Should().NotContain("Carol");
         problems.Where(p => !p.Contains("the server responded with a status of", StringComparison.Ordinal)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task AppCookieSignIn_ThePortalsChangesPass_AFormPostedFromAnotherOriginIsRefused()
+    {
+        await using var app = await PortalHost.StartAsync(cookieSignIn: true);
+        await using var attacker = await TestReceiver.StartAsync();
+        var owner = "erin-" + Guid.NewGuid().ToString("N")[..8];
+        var id = (await app.Subscriptions.CreateAsync(owner, new WebhookSubscriptionDefinition { Name = "Erin's hook", Url = fixture.Receiver.Url("/erin"), Events = ["order.created"] })).Subscription.Id;
+        var problems = new List<string>();
+        var context = await fixture.Browser.NewContextAsync(new() { BaseURL = app.BaseUrl });
+        _contexts.Add(context);
+        var page = await context.NewPageAsync();
+        page.Console += (_, m) => { if (m.Type == "error" && !m.Text.StartsWith("Failed to load resource: the server responded with a status of 4", StringComparison.Ordinal)) problems.Add(m.Text); };
+
+        // Signed in to the app with its cookie, the person disables the webhook in the portal.
+        await page.GotoAsync($"/app/sign-in?user={owner}&roles=Manage");
+        await page.GotoAsync($"/webhooks/portal/#/webhooks/{id}");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Disable" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Enable" })).ToBeVisibleAsync();
+        (await app.Subscriptions.GetAsync(owner, id))!.Active.Should().BeFalse();
+
+        // Another origin on the same site (as a sibling subdomain would be): its form gets the
+        // app's cookie sent along, and is refused for lacking the anti-forgery token.
+        attacker.Responder = (ctx, _) =>
+        {
+            ctx.Response.ContentType = "text/html";
+            return ctx.Response.WriteAsync($"<!doctype html><form method=\"post\" action=\"{app.BaseUrl}/webhooks/{id}/enable\"><button>Claim your prize</button></form>");
+        };
+        await page.GotoAsync(attacker.Url("/prize"));
+        var answer = await page.RunAndWaitForResponseAsync(
+            () => page.GetByRole(AriaRole.Button, new() { Name = "Claim your prize" }).ClickAsync(),
+            r => r.Url.EndsWith($"/webhooks/{id}/enable", StringComparison.Ordinal));
+        answer.Status.Should().Be(400);
+        await page.WaitForURLAsync($"{app.BaseUrl}/webhooks/{id}/enable");
+        (await page.ContentAsync()).Should().Contain("antiforgery", "the cookie reached the app (no 401): the token is what refused it");
+        (await app.Subscriptions.GetAsync(owner, id))!.Active.Should().BeFalse("the forged change did not happen");
+        problems.Should().BeEmpty();
     }
 
     private async Task<IPage> NewPageAsync(List<string> problems, int width = 1280, int height = 900)

@@ -122,4 +122,57 @@ public sealed class EksoTests
         await ekso.Publisher.PublishAsync("item-add", new { id = 1 }, new WebhookPublishOptions { Owner = tenant });
         (await receiver.WaitForAsync(1))[0].Path.Should().Be("/hook", "the forbidden update changed nothing");
     }
+    [Fact]
+    public async Task UseCases_SlackForHighPriorityItems_BuildWhenItemMovesToStatus_OnlyMatchingEventsAreSent()
+    {
+        await using var receiver = await TestReceiver.StartAsync();
+        await using var ekso = await StartEksoAsync();
+        var tenant = "acme-" + Guid.NewGuid().ToString("N")[..6];
+        using var admin = ekso.Client("alice", tenant, "Manage");
+
+        // Seed 000's use cases, with a payload filter each: post to chat when a high-priority item is
+        // created; kick off a build when an item moves to "Ready for build" (or "Hotfix").
+        var slack = await (await admin.PostJsonAsync("/settings/hooks", new
+        {
+            name = "slack-high-priority",
+            url = receiver.Url("/slack"),
+            events = new[] { "item-add" },
+            payloadFilter = new Dictionary<string, object> { ["data.priority"] = "high" },
+        })).JsonAsync(HttpStatusCode.Created);
+        await (await admin.PostJsonAsync("/settings/hooks", new
+        {
+            name = "ci-build",
+            url = receiver.Url("/build"),
+            events = new[] { "item-update" },
+            payloadFilter = new Dictionary<string, object> { ["data.status"] = new Dictionary<string, object> { ["$in"] = new[] { "Ready for build", "Hotfix" } } },
+        })).JsonAsync(HttpStatusCode.Created);
+        slack["payloadFilter"]!["data.priority"]!.GetValue<string>().Should().Be("high", "the filter reads back as saved");
+
+        // A filter that cannot work is refused at save time, naming the spot.
+        var bad = await admin.PostJsonAsync("/settings/hooks", new
+        {
+            name = "broken",
+            url = receiver.Url("/broken"),
+            events = new[] { "item-add" },
+            payloadFilter = new Dictionary<string, object> { ["data.priority"] = new Dictionary<string, object> { ["$like"] = "high" } },
+        });
+        (await bad.ValidationErrorsAsync()).Keys.Should().ContainSingle().Which.Should().StartWith("payloadFilter");
+
+        async Task<int> PublishAsync(string type, object data) =>
+            (await ekso.Publisher.PublishAsync(type, data, new WebhookPublishOptions { Owner = tenant })).DeliveryCount;
+
+        (await PublishAsync("item-add", new { id = 1, title = "Typo on the login page", priority = "low" })).Should().Be(0, "a filter that does not match creates no delivery");
+        (await PublishAsync("item-add", new { id = 2, title = "Checkout is down", priority = "high" })).Should().Be(1);
+        (await PublishAsync("item-add", new { id = 3, title = "No priority set" })).Should().Be(0);
+        (await PublishAsync("item-update", new { id = 1, status = "In progress" })).Should().Be(0);
+        (await PublishAsync("item-update", new { id = 1, status = "Ready for build" })).Should().Be(1);
+        (await PublishAsync("item-update", new { id = 2, status = "Hotfix" })).Should().Be(1);
+
+        await receiver.WaitForAsync(3);
+        await Task.Delay(300); // room for a wrong extra request to show up
+        receiver.Requests.Should().HaveCount(3);
+        receiver.Requests.Single(r => r.Path == "/slack").Json()["data"]!["title"]!.GetValue<string>().Should().Be("Checkout is down");
+        receiver.Requests.Where(r => r.Path == "/build").Select(r => r.Json()["data"]!["status"]!.GetValue<string>())
+            .Should().BeEquivalentTo(["Ready for build", "Hotfix"]);
+    }
 }

@@ -15,6 +15,7 @@ public sealed record OrderUpdated(int Id, IReadOnlyDictionary<string, OrderChang
 /// <summary>One changed field.</summary>
 public sealed record OrderChange(JsonElement Previous, JsonElement Current);
 
+#region order-events
 /// <summary>The order events this app publishes; typed, so a payload of the wrong type does not compile.</summary>
 public static class OrderEvents
 {
@@ -24,6 +25,7 @@ public static class OrderEvents
 
     public static readonly WebhookEvent<Order> Deleted = new("order.deleted", "An order was deleted. Carries the order as it was before deletion.") { Group = "order" };
 }
+#endregion
 
 /// <summary>The body of <c>POST /orders</c>.</summary>
 public sealed record CreateOrderRequest(string? Customer, IReadOnlyList<OrderItemRequest>? Items, string? Note);

@@ -31,3 +31,9 @@ internal sealed class WebhookPortalPageMetadata
 {
     public static readonly WebhookPortalPageMetadata Instance = new();
 }
+
+/// <summary>Marks a portal endpoint whose request carries its own credential (an access link's token), so the app's cookie sign-in does not make it need an anti-forgery token.</summary>
+internal sealed class WebhookPortalNoAntiforgeryMetadata
+{
+    public static readonly WebhookPortalNoAntiforgeryMetadata Instance = new();
+}

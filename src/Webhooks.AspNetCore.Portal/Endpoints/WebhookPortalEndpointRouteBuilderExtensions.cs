@@ -20,7 +20,10 @@ public static class WebhookPortalEndpointRouteBuilderExtensions
     /// <see cref="IWebhookOwnerResolver"/> resolves. Access links
     /// (<see cref="Webhooks.AspNetCore.Portal.IWebhookPortalLinks"/>) open it without a login of the app: their
     /// session is accepted on the portal and the management endpoints only, for the link's owner
-    /// only. Needs <c>services.AddWebhooks().AddEndpoints().AddPortal()</c>. Map it once per app.
+    /// only. A change that rides on a cookie (a link's session, or the app's own cookie sign-in) must
+    /// carry the anti-forgery token the page sends, on these endpoints and the management endpoints
+    /// alike; callers sending their own credential (a bearer token, an API key) are not asked for one.
+    /// Needs <c>services.AddWebhooks().AddEndpoints().AddPortal()</c>. Map it once per app.
     /// </summary>
     /// <param name="endpoints">The app, or a route group of it.</param>
     /// <param name="prefix">The route prefix of the portal's page.</param>
@@ -47,6 +50,7 @@ public static class WebhookPortalEndpointRouteBuilderExtensions
             .WithName(WebhookPortalEndpointNames.Access);
         group.MapPost("/access", WebhookPortalHandlers.StartSession)
             .AllowAnonymous()
+            .WithMetadata(WebhookPortalNoAntiforgeryMetadata.Instance)
             .WithName(WebhookPortalEndpointNames.StartSession);
 
         group.MapGet("/session", WebhookPortalHandlers.GetSession)

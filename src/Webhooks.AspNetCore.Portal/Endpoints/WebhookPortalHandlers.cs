@@ -6,7 +6,9 @@ using Microsoft.Extensions.Options;
 using Webhooks.AspNetCore.Owners;
 using Webhooks.AspNetCore.Portal.Links;
 using Webhooks.AspNetCore.Portal.Sessions;
+using Webhooks.Core;
 using Webhooks.Core.Delivery;
+using Webhooks.Core.Signing;
 
 namespace Webhooks.AspNetCore.Portal.Endpoints;
 
@@ -96,7 +98,9 @@ internal static class WebhookPortalHandlers
         [FromServices] WebhookDeliveryManager deliveries,
         [FromServices] IAntiforgery antiforgery,
         [FromServices] IOptions<AntiforgeryOptions> antiforgeryOptions,
-        [FromServices] IOptions<WebhookPortalOptions> options)
+        [FromServices] IOptions<WebhookPortalOptions> options,
+        [FromServices] IEnumerable<IWebhookSigner> signers,
+        [FromServices] IOptions<WebhookOptions> webhookOptions)
     {
         NoStore(context.Response);
         var session = context.Features.Get<WebhookPortalSession>();
@@ -129,6 +133,8 @@ internal static class WebhookPortalHandlers
                     Redelivery = deliveries.SupportsRedelivery,
                     Statistics = deliveries.SupportsStatistics,
                 },
+                SignatureSchemes = [.. signers.Select(s => s.Scheme).Distinct(StringComparer.Ordinal)],
+                DefaultSignatureScheme = webhookOptions.Value.DefaultSignatureScheme,
                 Antiforgery = new WebhookPortalAntiforgery
                 {
                     HeaderName = antiforgeryOptions.Value.HeaderName ?? "RequestVerificationToken",

@@ -32,6 +32,12 @@ internal sealed class WebhookPortalSessionResponse
 
     public required WebhookPortalFeatures Features { get; init; }
 
+    /// <summary>The signature schemes a webhook may use (the registered signers), for the form's choice.</summary>
+    public required IReadOnlyList<string> SignatureSchemes { get; init; }
+
+    /// <summary>The scheme a webhook without one of its own is signed with.</summary>
+    public required string DefaultSignatureScheme { get; init; }
+
     /// <summary>The header and token every change must carry.</summary>
     public required WebhookPortalAntiforgery Antiforgery { get; init; }
 }

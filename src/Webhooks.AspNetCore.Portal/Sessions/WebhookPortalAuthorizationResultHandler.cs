@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Http;
@@ -15,14 +17,23 @@ namespace Webhooks.AspNetCore.Portal.Sessions;
 /// policies on these endpoints, such as a role, do not apply to it); mutations are refused for a
 /// read-only link and need the page's anti-forgery token. Any other request gets the app's own
 /// decision (the wrapped handler), and a page request that is refused gets a page that says why.
+/// A change the app's own sign-in admits needs the anti-forgery token too when that sign-in is a
+/// cookie (a scheme whose handler is, or derives from, <see cref="CookieAuthenticationHandler"/>:
+/// cookie authentication, ASP.NET Core Identity), since the browser sends a cookie on a request
+/// another page forges; callers that send their credential themselves (bearer, API key) are not
+/// asked for one.
 /// </summary>
 internal sealed class WebhookPortalAuthorizationResultHandler(
     IAuthorizationMiddlewareResultHandler inner,
     WebhookPortalSessions sessions,
     WebhookPortalPaths paths,
     WebhookPortalPages pages,
-    IAntiforgery antiforgery) : IAuthorizationMiddlewareResultHandler
+    IAntiforgery antiforgery,
+    IEnumerable<IAuthenticationSchemeProvider> schemeProviders) : IAuthorizationMiddlewareResultHandler
 {
+    /// <summary>The app's authentication schemes; none when the app registered no authentication.</summary>
+    private readonly IAuthenticationSchemeProvider? _schemes = schemeProviders.LastOrDefault();
+
     /// <summary>The handler this one wraps, for diagnostics and tests.</summary>
     public IAuthorizationMiddlewareResultHandler Inner => inner;
 
@@ -41,7 +52,8 @@ internal sealed class WebhookPortalAuthorizationResultHandler(
         {
             context.User = session.Principal;
             context.Features.Set(session);
-            if (!IsSafe(context.Request.Method))
+            // Opening another link replaces this session: its token is the credential, as without one.
+            if (!IsSafe(context.Request.Method) && endpoint!.Metadata.GetMetadata<WebhookPortalNoAntiforgeryMetadata>() is null)
             {
                 if (session.Grant.ReadOnly && endpoint!.Metadata.GetMetadata<WebhookPortalReadOnlyAllowedMetadata>() is null)
                 {
@@ -86,6 +98,16 @@ internal sealed class WebhookPortalAuthorizationResultHandler(
             }
         }
 
+        if (authorizeResult.Succeeded
+            && !IsSafe(context.Request.Method)
+            && endpoint.Metadata.GetMetadata<WebhookPortalNoAntiforgeryMetadata>() is null
+            && await IsCookieAuthenticatedAsync(context).ConfigureAwait(false)
+            && !await antiforgery.IsRequestValidAsync(context).ConfigureAwait(false))
+        {
+            await WebhookPortalProblems.Antiforgery().ExecuteAsync(context).ConfigureAwait(false);
+            return;
+        }
+
         await inner.HandleAsync(next, context, policy, authorizeResult).ConfigureAwait(false);
 
         // The app's challenge for an API answers a bare 401 (a sign-in redirect is left alone): a person gets a page that says what to do.
@@ -100,6 +122,31 @@ internal sealed class WebhookPortalAuthorizationResultHandler(
                 await pages.WriteMessageAsync(context, StatusCodes.Status403Forbidden, "You cannot manage webhooks here", "Your account is signed in but is not allowed to manage webhooks on this site. Ask an administrator for access.").ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Whether the request was signed in by a cookie: the schemes that authenticated it (the default
+    /// scheme's, or the endpoint policy's, joined with ';' when several) include a cookie handler.
+    /// </summary>
+    private async Task<bool> IsCookieAuthenticatedAsync(HttpContext context)
+    {
+        if (_schemes is not { } schemes
+            || context.User.Identity?.IsAuthenticated != true
+            || context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult is not { Succeeded: true, Ticket: { } ticket })
+        {
+            return false;
+        }
+
+        foreach (var name in ticket.AuthenticationScheme.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var scheme = await schemes.GetSchemeAsync(name).ConfigureAwait(false);
+            if (scheme is not null && typeof(CookieAuthenticationHandler).IsAssignableFrom(scheme.HandlerType))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsSafe(string method) =>

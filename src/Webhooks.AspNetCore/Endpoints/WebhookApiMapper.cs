@@ -2,6 +2,7 @@ using System.Text.Json;
 using Webhooks.AspNetCore.Models;
 using Webhooks.Core;
 using Webhooks.Core.Catalog;
+using Webhooks.Core.Delivery;
 using Webhooks.Core.Publishing;
 using Webhooks.Core.Subscriptions;
 
@@ -124,7 +125,7 @@ internal static class WebhookApiMapper
         }
     }
 
-    public static WebhookSubscriptionResponse ToResponse(WebhookSubscription s, string? fullSecret = null) => new()
+    public static WebhookSubscriptionResponse ToResponse(WebhookSubscription s, WebhookEndpointCircuit circuit, string? fullSecret = null) => new()
     {
         Id = s.Id,
         Name = s.Name,
@@ -133,6 +134,18 @@ internal static class WebhookApiMapper
         Description = s.Description,
         Active = s.Active,
         DisabledReason = s.DisabledReason,
+        FailingSince = s.FailingSince,
+        Endpoint = new WebhookEndpointStateResponse
+        {
+            Endpoint = circuit.Endpoint,
+            Circuit = circuit.State switch
+            {
+                WebhookCircuitState.Open => "open",
+                WebhookCircuitState.HalfOpen => "halfOpen",
+                _ => "closed",
+            },
+            OpenUntil = circuit.OpenUntil,
+        },
         Auth = ToMaskedModel(s.Auth),
         Headers = s.Headers,
         Metadata = s.Metadata,

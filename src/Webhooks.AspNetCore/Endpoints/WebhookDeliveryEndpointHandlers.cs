@@ -132,6 +132,46 @@ internal static class WebhookDeliveryEndpointHandlers
         return StatsAsync(context, deliveries, id, window, bucket);
     }
 
+    /// <summary>The most subscriptions one <c>GET /stats/subscriptions</c> totals (each is a store query).</summary>
+    internal const int MaxStatsIds = 100;
+
+    public static async Task<Results<WebhookOk<WebhookStatsBySubscriptionResponse>, ValidationProblem>> GetStatsBySubscription(
+        HttpContext context,
+        WebhookDeliveryManager deliveries,
+        [Description("The subscriptions' ids, comma-separated, such as sub_a,sub_b (at most 100).")] string? ids,
+        [Description(WindowDescription)] string? window)
+    {
+        var list = (ids ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal).ToList();
+        if (list.Count is 0 or > MaxStatsIds)
+        {
+            throw new WebhookValidationException("ids", $"List 1 to {MaxStatsIds} subscription ids, comma-separated, such as ids=sub_a,sub_b.");
+        }
+
+        foreach (var id in list)
+        {
+            RequireId(id, WebhookIds.SubscriptionPrefix, "ids");
+        }
+
+        // Buckets start on whole multiples of their width, so the first one may begin before the
+        // window: the narrowest allowed width keeps that overlap to a minute or two.
+        var w = Duration(window, DefaultStatsWindow, "window");
+        var b = TimeSpan.FromMinutes(Math.Max(1, Math.Ceiling(w.TotalMinutes / 1000)));
+        var items = new List<WebhookSubscriptionStatsResponse>(list.Count);
+        foreach (var id in list)
+        {
+            var buckets = await deliveries.GetStatsAsync(Owner(context), id, w, b, context.RequestAborted).ConfigureAwait(false);
+            if (buckets is not null)
+            {
+                items.Add(new WebhookSubscriptionStatsResponse { SubscriptionId = id, Succeeded = buckets.Sum(b => b.Succeeded), Failed = buckets.Sum(b => b.Failed) });
+            }
+        }
+
+        var now = context.RequestServices.GetService<TimeProvider>()?.GetUtcNow() ?? DateTimeOffset.UtcNow;
+        return new WebhookOk<WebhookStatsBySubscriptionResponse>(
+            new WebhookStatsBySubscriptionResponse { WindowStart = now - w, WindowEnd = now, Items = items },
+            Json.WebhookStatsBySubscriptionResponse);
+    }
+
     private static async Task<Results<WebhookOk<WebhookDeliveryPage>, ValidationProblem, WebhookNotFound>> ListAsync(
         HttpContext context, WebhookDeliveryManager deliveries, string? subscriptionId, string? status, string? eventType, string? limit, string? cursor)
     {

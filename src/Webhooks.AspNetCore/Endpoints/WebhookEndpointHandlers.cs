@@ -53,7 +53,7 @@ internal static class WebhookEndpointHandlers
         return new WebhookOk<WebhookSubscriptionPage>(
             new WebhookSubscriptionPage
             {
-                Items = [.. page.Items.Select(s => WebhookApiMapper.ToResponse(s))],
+                Items = [.. page.Items.Select(s => WebhookApiMapper.ToResponse(s, manager.GetEndpointCircuit(s)))],
                 NextCursor = EncodeSubscriptionCursor(page.NextCursor),
             },
             Json.WebhookSubscriptionPage);
@@ -68,7 +68,7 @@ internal static class WebhookEndpointHandlers
         var headers = context.Response.Headers;
         headers.Location = $"{context.Request.PathBase}{context.Request.Path.Value?.TrimEnd('/')}/{s.Id}";
         headers.ETag = ETag(s.Version);
-        return new WebhookCreated<WebhookSubscriptionResponse>(WebhookApiMapper.ToResponse(s, created.Secret), Json.WebhookSubscriptionResponse);
+        return new WebhookCreated<WebhookSubscriptionResponse>(WebhookApiMapper.ToResponse(s, manager.GetEndpointCircuit(s), created.Secret), Json.WebhookSubscriptionResponse);
     }
 
     public static async Task<Results<WebhookOk<WebhookSubscriptionResponse>, ValidationProblem, WebhookNotFound>> GetSubscription(
@@ -76,7 +76,7 @@ internal static class WebhookEndpointHandlers
     {
         RequireId(id, WebhookIds.SubscriptionPrefix, "id");
         var s = await manager.GetAsync(Owner(context), id, context.RequestAborted).ConfigureAwait(false);
-        return s is null ? WebhookProblems.SubscriptionNotFound(id) : Subscription(context, s);
+        return s is null ? WebhookProblems.SubscriptionNotFound(id) : Subscription(context, manager, s);
     }
 
     public static async Task<Results<WebhookOk<WebhookSubscriptionResponse>, ValidationProblem, WebhookNotFound, WebhookConflict, WebhookPreconditionFailed>> UpdateSubscription(
@@ -86,7 +86,7 @@ internal static class WebhookEndpointHandlers
         var expected = IfMatch(context.Request);
         var body = await ReadBodyAsync(context, Json.WebhookSubscriptionUpdateRequest).ConfigureAwait(false);
         var s = await manager.UpdateAsync(Owner(context), id, WebhookApiMapper.ToPatch(body), expected, context.RequestAborted).ConfigureAwait(false);
-        return s is null ? WebhookProblems.SubscriptionNotFound(id) : Subscription(context, s);
+        return s is null ? WebhookProblems.SubscriptionNotFound(id) : Subscription(context, manager, s);
     }
 
     public static async Task<Results<NoContent, ValidationProblem, WebhookNotFound, WebhookPreconditionFailed>> DeleteSubscription(
@@ -119,7 +119,7 @@ internal static class WebhookEndpointHandlers
         }
 
         context.Response.Headers.ETag = ETag(rotated.Subscription.Version);
-        return new WebhookOk<WebhookSubscriptionResponse>(WebhookApiMapper.ToResponse(rotated.Subscription, rotated.Secret), Json.WebhookSubscriptionResponse);
+        return new WebhookOk<WebhookSubscriptionResponse>(WebhookApiMapper.ToResponse(rotated.Subscription, manager.GetEndpointCircuit(rotated.Subscription), rotated.Secret), Json.WebhookSubscriptionResponse);
     }
 
     public static async Task<Results<WebhookOk<WebhookTestResponse>, ValidationProblem, WebhookNotFound>> TestSubscription(
@@ -154,13 +154,13 @@ internal static class WebhookEndpointHandlers
     {
         RequireId(id, WebhookIds.SubscriptionPrefix, "id");
         var s = await manager.UpdateAsync(Owner(context), id, new WebhookSubscriptionPatch { Active = active }, IfMatch(context.Request), context.RequestAborted).ConfigureAwait(false);
-        return s is null ? WebhookProblems.SubscriptionNotFound(id) : Subscription(context, s);
+        return s is null ? WebhookProblems.SubscriptionNotFound(id) : Subscription(context, manager, s);
     }
 
-    private static WebhookOk<WebhookSubscriptionResponse> Subscription(HttpContext context, WebhookSubscription s)
+    private static WebhookOk<WebhookSubscriptionResponse> Subscription(HttpContext context, WebhookSubscriptionManager manager, WebhookSubscription s)
     {
         context.Response.Headers.ETag = ETag(s.Version);
-        return new WebhookOk<WebhookSubscriptionResponse>(WebhookApiMapper.ToResponse(s), Json.WebhookSubscriptionResponse);
+        return new WebhookOk<WebhookSubscriptionResponse>(WebhookApiMapper.ToResponse(s, manager.GetEndpointCircuit(s)), Json.WebhookSubscriptionResponse);
     }
 
     private static Task<T?> ReadBodyAsync<T>(HttpContext context, JsonTypeInfo<T> typeInfo, bool optional)

@@ -191,6 +191,11 @@ public static class WebhookEndpointRouteBuilderExtensions
             .WithSummary("Get the caller's delivery statistics")
             .WithDescription("Succeeded and failed attempts per time bucket over a window ending now, across all the caller's subscriptions (or one, with subscription): " + Buckets);
 
+        group.MapGet("/stats/subscriptions", WebhookDeliveryEndpointHandlers.GetStatsBySubscription)
+            .WithName("GetWebhookStatsBySubscription")
+            .WithSummary("Get delivery totals per subscription")
+            .WithDescription($"Succeeded and failed attempts over a window ending now (window as for /stats, default 24h), one total per subscription in ids (comma-separated, at most {WebhookDeliveryEndpointHandlers.MaxStatsIds}): the counts of a table of webhooks in one request. Ids that are not the caller's are left out.");
+
         group.MapGet("/{id}/stats", WebhookDeliveryEndpointHandlers.GetStats)
             .WithName("GetWebhookStats")
             .WithSummary("Get delivery statistics")

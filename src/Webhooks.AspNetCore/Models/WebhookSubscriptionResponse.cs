@@ -26,6 +26,12 @@ public sealed class WebhookSubscriptionResponse
     /// <summary>Why the library disabled it (410 Gone, sustained failure); cleared on enable.</summary>
     public string? DisabledReason { get; init; }
 
+    /// <summary>Since when every attempt sent to it has failed; <see langword="null"/> while healthy. Sustained failure disables it (<c>Webhooks:DisableAfterFailingFor</c>).</summary>
+    public DateTimeOffset? FailingSince { get; init; }
+
+    /// <summary>The endpoint its URL points at and that endpoint's circuit, as the answering instance sees it.</summary>
+    public required WebhookEndpointStateResponse Endpoint { get; init; }
+
     /// <summary>How deliveries authenticate, values masked.</summary>
     public required WebhookAuthModel Auth { get; init; }
 

@@ -26,4 +26,5 @@ namespace Webhooks.AspNetCore.Models;
 [JsonSerializable(typeof(WebhookDeliveryResponse))]
 [JsonSerializable(typeof(WebhookRecoverResponse))]
 [JsonSerializable(typeof(WebhookStatsResponse))]
+[JsonSerializable(typeof(WebhookStatsBySubscriptionResponse))]
 internal sealed partial class WebhooksApiJsonContext : JsonSerializerContext;

@@ -35,6 +35,7 @@ internal sealed class WebhookEventCatalog : IWebhookEventCatalog
             Group = e.Group,
             Version = e.Version,
             Deprecated = e.Deprecated,
+            RetrySchedule = e.RetrySchedule,
             PayloadType = e.PayloadType,
             Schema = JsonElement.Parse(node.ToJsonString()),
         };

@@ -113,6 +113,37 @@ internal sealed partial class WebhookCircuitBreaker(IOptions<WebhookOptions> opt
         }
     }
 
+    /// <summary>The circuit of the endpoint <paramref name="url"/> is sent to, as this process sees it now.</summary>
+    public WebhookEndpointCircuit StateOf(string url)
+    {
+        var endpoint = EndpointOf(url);
+        if (!options.Value.CircuitBreaker.Enabled)
+        {
+            return new WebhookEndpointCircuit(endpoint, WebhookCircuitState.Closed, null);
+        }
+
+        lock (_circuits)
+        {
+            if (!_circuits.TryGetValue(endpoint, out var c) || c.OpenUntil is not { } until)
+            {
+                return new WebhookEndpointCircuit(endpoint, WebhookCircuitState.Closed, null);
+            }
+
+            return time.GetUtcNow() < until
+                ? new WebhookEndpointCircuit(endpoint, WebhookCircuitState.Open, until)
+                : new WebhookEndpointCircuit(endpoint, WebhookCircuitState.HalfOpen, until);
+        }
+    }
+
+    /// <summary>
+    /// The endpoint a URL is sent to: scheme, host and port as the handler sees them (default port
+    /// made explicit, host lower-cased, user info, path and query dropped), so every spelling of one
+    /// endpoint shares one circuit and one in-flight cap.
+    /// </summary>
+    internal static string EndpointOf(string url) => Uri.TryCreate(url, UriKind.Absolute, out var uri)
+        ? uri.GetComponents(UriComponents.Scheme | UriComponents.Host | UriComponents.StrongPort, UriFormat.UriEscaped).ToLowerInvariant()
+        : url;
+
     private WebhookCircuitChange Open(string endpoint, Circuit c, DateTimeOffset now, WebhookCircuitBreakerOptions o)
     {
         var pause = TimeSpan.FromTicks(Math.Min(o.MaxBreakDuration.Ticks, o.BreakDuration.Ticks * (1L << Math.Min(c.Breaks, 20))));

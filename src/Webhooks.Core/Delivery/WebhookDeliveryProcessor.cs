@@ -342,9 +342,7 @@ internal sealed partial class WebhookDeliveryProcessor(
             return endpoint;
         }
 
-        endpoint = Uri.TryCreate(url, UriKind.Absolute, out var uri)
-            ? uri.GetComponents(UriComponents.Scheme | UriComponents.Host | UriComponents.StrongPort, UriFormat.UriEscaped).ToLowerInvariant()
-            : url;
+        endpoint = WebhookCircuitBreaker.EndpointOf(url);
         if (_endpointOfUrl.Count > 10_000)
         {
             _endpointOfUrl.Clear();

@@ -26,13 +26,21 @@ internal sealed partial class WebhookEndpointHealth(
     /// <param name="sentTo">The subscription as read before the attempt.</param>
     /// <param name="attempt">The attempt (sent).</param>
     /// <returns>What changed.</returns>
-    public async Task<WebhookHealthChange> RecordAsync(WebhookSubscription sentTo, WebhookAttempt attempt)
+    public Task<WebhookHealthChange> RecordAsync(WebhookSubscription sentTo, WebhookAttempt attempt)
     {
-        // The common cases need no write: healthy and succeeding, or failing and not for long enough.
+        // The common cases need no write (and no task of their own): healthy and succeeding, or failing and not for long enough.
         if (attempt.Succeeded ? sentTo.FailingSince is null : sentTo.FailingSince is { } since && attempt.StatusCode != 410 && !IsTooLong(since))
         {
-            return default;
+            return NoChange;
         }
+
+        return RecordChangeAsync(sentTo, attempt);
+    }
+
+    private static readonly Task<WebhookHealthChange> NoChange = Task.FromResult<WebhookHealthChange>(default);
+
+    private async Task<WebhookHealthChange> RecordChangeAsync(WebhookSubscription sentTo, WebhookAttempt attempt)
+    {
 
         var current = sentTo;
         for (int tries = 0; tries < MaxWriteTries && current is { Active: true } && current.Url == sentTo.Url; tries++)

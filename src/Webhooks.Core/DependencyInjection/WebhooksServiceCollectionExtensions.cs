@@ -95,7 +95,8 @@ public static class WebhooksServiceCollectionExtensions
             sp.GetRequiredService<WebhookSubscriptionValidator>(),
             sp.GetRequiredService<IOptions<WebhookOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetServices<IWebhookSubscriptionRule>()));
+            sp.GetServices<IWebhookSubscriptionRule>(),
+            sp.GetRequiredService<WebhookCircuitBreaker>()));
         services.TryAddSingleton(sp => new WebhookDeliveryManager(
             sp.GetRequiredService<ProtectedSubscriptionStore>(),
             sp.GetRequiredService<IWebhookDeliveryStore>(),
@@ -165,19 +166,7 @@ public static class WebhooksBuilderExtensions
     /// <param name="configure">Sets the details.</param>
     /// <returns>The builder.</returns>
     public static IWebhooksBuilder AddEventType(this IWebhooksBuilder builder, string name, Action<WebhookEventTypeOptions> configure)
-    {
-        ArgumentNullException.ThrowIfNull(configure);
-        var o = new WebhookEventTypeOptions();
-        configure(o);
-        return builder.AddEventType(new WebhookEventType(name)
-        {
-            Description = o.Description,
-            Group = o.Group,
-            Version = o.Version,
-            Deprecated = o.Deprecated,
-            RetrySchedule = o.RetrySchedule is null ? null : [.. o.RetrySchedule],
-        });
-    }
+        => builder.AddEventType(Configured(name, new WebhookEventTypeOptions(), configure, payloadType: null));
 
     /// <summary>Registers an event type with all its details (version, schema, deprecated).</summary>
     /// <param name="builder">The builder.</param>
@@ -207,15 +196,38 @@ public static class WebhooksBuilderExtensions
     /// <param name="eventType">The handle.</param>
     /// <returns>The builder.</returns>
     public static IWebhooksBuilder AddEventType<TPayload>(this IWebhooksBuilder builder, WebhookEvent<TPayload> eventType)
+        => builder.AddEventType(eventType, static _ => { });
+
+    /// <summary>
+    /// Registers a typed event handle and sets further details, such as its own retry schedule or
+    /// the deprecated flag: <c>AddEventType(Events.PaymentFailed, o => o.RetrySchedule = [TimeSpan.FromHours(1)])</c>.
+    /// The options start from the handle's name, description, group and version.
+    /// </summary>
+    /// <typeparam name="TPayload">The payload type.</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <param name="eventType">The handle.</param>
+    /// <param name="configure">Sets the details.</param>
+    /// <returns>The builder.</returns>
+    public static IWebhooksBuilder AddEventType<TPayload>(this IWebhooksBuilder builder, WebhookEvent<TPayload> eventType, Action<WebhookEventTypeOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(eventType);
-        return builder.AddEventType(new WebhookEventType(eventType.Name)
+        var o = new WebhookEventTypeOptions { Description = eventType.Description, Group = eventType.Group, Version = eventType.Version };
+        return builder.AddEventType(Configured(eventType.Name, o, configure, typeof(TPayload)));
+    }
+
+    private static WebhookEventType Configured(string name, WebhookEventTypeOptions o, Action<WebhookEventTypeOptions> configure, Type? payloadType)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        configure(o);
+        return new WebhookEventType(name)
         {
-            Description = eventType.Description,
-            Group = eventType.Group,
-            Version = eventType.Version,
-            PayloadType = typeof(TPayload),
-        });
+            Description = o.Description,
+            Group = o.Group,
+            Version = o.Version,
+            Deprecated = o.Deprecated,
+            RetrySchedule = o.RetrySchedule is null ? null : [.. o.RetrySchedule],
+            PayloadType = payloadType,
+        };
     }
 
     /// <summary>
@@ -247,11 +259,13 @@ public static class WebhooksBuilderExtensions
 
         foreach (var (trigger, verb) in names)
         {
-            builder.AddEventType(new WebhookEventType($"{resource}.{trigger}") { Group = resource, Description = $"A {description ?? resource} was {verb}." });
+            builder.AddEventType(new WebhookEventType($"{resource}.{trigger}") { Group = resource, Description = $"{Article(description ?? resource)} {description ?? resource} was {verb}." });
         }
 
         return builder;
     }
+
+    private static string Article(string noun) => noun.Length > 0 && "aeiouAEIOU".Contains(noun[0], StringComparison.Ordinal) ? "An" : "A";
 
     /// <summary>Registers a resource with its own trigger names: <c>{resource}.{trigger}</c> for each (seed 002: <c>on_create</c>, <c>on_update</c>).</summary>
     /// <param name="builder">The builder.</param>

@@ -200,8 +200,21 @@ internal sealed class WebhookPublisher(
     /// <summary>Writes the body once (the Standard Webhooks envelope, or the data alone); every delivery of the message shares these bytes.</summary>
     internal static byte[] Serialize(string eventType, DateTimeOffset timestamp, Action<Utf8JsonWriter> writeData, int maxBytes, WebhookPayloadFormat format = WebhookPayloadFormat.Envelope)
     {
-        var buffer = new ArrayBufferWriter<byte>(512);
-        using (var writer = new Utf8JsonWriter(buffer))
+        // The buffer and writer are kept per thread and reused (taken out while in use, so a nested
+        // publish gets its own): the one allocation per publish is the body itself.
+        var (buffer, writer) = t_serializer ?? (new ArrayBufferWriter<byte>(1024), null);
+        t_serializer = null;
+        buffer.ResetWrittenCount();
+        if (writer is null)
+        {
+            writer = new Utf8JsonWriter(buffer);
+        }
+        else
+        {
+            writer.Reset(buffer);
+        }
+
+        try
         {
             if (format == WebhookPayloadFormat.Data)
             {
@@ -211,15 +224,32 @@ internal sealed class WebhookPublisher(
             {
                 WriteEnvelope(writer, eventType, timestamp, writeData);
             }
-        }
 
-        if (buffer.WrittenCount > maxBytes)
+            writer.Flush();
+            if (buffer.WrittenCount > maxBytes)
+            {
+                throw new WebhookPayloadTooLargeException(eventType, buffer.WrittenCount, maxBytes);
+            }
+
+            return buffer.WrittenSpan.ToArray();
+        }
+        finally
         {
-            throw new WebhookPayloadTooLargeException(eventType, buffer.WrittenCount, maxBytes);
+            // A buffer grown past 64 KiB by one large payload is not kept.
+            if (buffer.Capacity <= 64 * 1024)
+            {
+                writer.Reset();
+                t_serializer = (buffer, writer);
+            }
+            else
+            {
+                writer.Dispose();
+            }
         }
-
-        return buffer.WrittenSpan.ToArray();
     }
+
+    [ThreadStatic]
+    private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter? Writer)? t_serializer;
 
     private static void WriteEnvelope(Utf8JsonWriter writer, string eventType, DateTimeOffset timestamp, Action<Utf8JsonWriter> writeData)
     {

@@ -42,10 +42,10 @@ internal sealed class ProtectedSubscriptionStore(IWebhookSubscriptionStore inner
         return _passThrough ? page : page with { Items = [.. page.Items.Select(s => Unprotect(s)!)] };
     }
 
-    public async Task<IReadOnlyList<WebhookSubscription>> FindForEventAsync(string? owner, IReadOnlyList<string> patterns, WebhookEnqueueContext? context, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<WebhookSubscription>> FindForEventAsync(string? owner, IReadOnlyList<string> patterns, WebhookEnqueueContext? context, CancellationToken cancellationToken)
     {
-        // The publisher needs ids and filters, not secrets: nothing to unprotect.
-        return await inner.FindForEventAsync(owner, patterns, context, cancellationToken).ConfigureAwait(false);
+        // The publisher needs ids and filters, not secrets: nothing to unprotect (and no task of our own).
+        return inner.FindForEventAsync(owner, patterns, context, cancellationToken);
     }
 
     public async Task<WebhookSubscription?> UpdateAsync(WebhookSubscription subscription, CancellationToken cancellationToken)

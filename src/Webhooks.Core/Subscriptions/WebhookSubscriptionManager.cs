@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Webhooks.Core.Delivery;
 using Webhooks.Core.Filtering;
 
 namespace Webhooks.Core.Subscriptions;
@@ -20,14 +21,17 @@ public sealed class WebhookSubscriptionManager
     private readonly IOptions<WebhookOptions> _options;
     private readonly TimeProvider _time;
     private readonly IWebhookSubscriptionRule[] _rules;
+    private readonly WebhookCircuitBreaker _circuits;
 
     internal WebhookSubscriptionManager(
         ProtectedSubscriptionStore store,
         WebhookSubscriptionValidator validator,
         IOptions<WebhookOptions> options,
         TimeProvider time,
-        IEnumerable<IWebhookSubscriptionRule> rules)
+        IEnumerable<IWebhookSubscriptionRule> rules,
+        WebhookCircuitBreaker circuits)
     {
+        _circuits = circuits;
         _rules = [.. rules];
         _store = store;
         _validator = validator;
@@ -86,7 +90,7 @@ public sealed class WebhookSubscriptionManager
 
     /// <summary>Lists the owner's subscriptions, a page at a time, secrets masked.</summary>
     /// <param name="owner">The owner.</param>
-    /// <param name="limit">Most per page (1 to 500).</param>
+    /// <param name="limit">Most per page (1 to <see cref="WebhookPaging.MaxLimit"/>).</param>
     /// <param name="cursor">The previous page's cursor.</param>
     /// <param name="eventType">Only those listing this event name or pattern.</param>
     /// <param name="active">Only active or inactive ones.</param>
@@ -97,6 +101,19 @@ public sealed class WebhookSubscriptionManager
         WebhookQueryRules.CheckPage(limit, cursor, WebhookIds.SubscriptionPrefix);
         var page = await _store.ListAsync(new WebhookSubscriptionQuery(owner, limit, cursor, eventType, active), cancellationToken).ConfigureAwait(false);
         return page with { Items = [.. page.Items.Select(s => Mask(s)!)] };
+    }
+
+    /// <summary>
+    /// The circuit of the endpoint (scheme, host and port) that <paramref name="subscription"/>'s
+    /// URL points at, as this process sees it: whether deliveries to it are being held back after a
+    /// run of failures, and until when. Circuits are kept per process, not stored.
+    /// </summary>
+    /// <param name="subscription">A subscription, as read from this manager.</param>
+    /// <returns>The endpoint and its circuit's state.</returns>
+    public WebhookEndpointCircuit GetEndpointCircuit(WebhookSubscription subscription)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        return _circuits.StateOf(subscription.Url);
     }
 
     /// <summary>Applies a partial update after validating it.</summary>

@@ -15,7 +15,8 @@ namespace Webhooks.PostgreSql.Delivery;
 /// an attempt together with the delivery's move. Due times and lease expiry are judged on the
 /// database's clock (<see cref="PostgreSqlWebhookDatabase.Clock"/>), the one clock every instance
 /// shares. Enqueues, redeliveries and recoveries <c>NOTIFY</c> the schema's channel on commit, which
-/// wakes idle dispatchers.
+/// wakes idle dispatchers (an enqueue outside the app's transaction notifies just after its commit,
+/// coalesced, so that concurrent publishers do not commit one at a time).
 /// </summary>
 internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase db) :
     IWebhookDeliveryStore, IWebhookDeliveryLog, IWebhookDeliveryAdministration, IWebhookDeliveryStatistics, IWebhookDeliveryRetention, IWebhookDeliveryBacklog,
@@ -25,7 +26,8 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         "id, message_id, subscription_id, event_type, status, attempt_count, created_at, " +
         "CASE WHEN status = 0 THEN coalesce(lease_expires_at, next_attempt_at) END, last_attempt_at, last_status_code, last_error, owner, ordering_key";
 
-    // Notifies only when deliveries were inserted; the notification goes out when the transaction commits.
+    // Notifies only when deliveries were inserted and @notify is set (enqueues inside the app's
+    // transaction); the notification goes out when the transaction commits.
     private const string EnqueueTemplate = """
         WITH k AS (
             {key}
@@ -42,7 +44,7 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
             WHERE EXISTS (SELECT 1 FROM k)
             RETURNING 1
         ), n AS (
-            SELECT pg_notify(@channel, '') FROM (SELECT 1 WHERE EXISTS (SELECT 1 FROM d)) AS x
+            SELECT pg_notify(@channel, '') FROM (SELECT 1 WHERE @notify AND EXISTS (SELECT 1 FROM d)) AS x
         )
         SELECT EXISTS (SELECT 1 FROM k), (SELECT count(*) FROM n)
         """;
@@ -60,6 +62,11 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
     private readonly string _enqueue = db.Sql(EnqueueTemplate.Replace("{key}", "SELECT 1", StringComparison.Ordinal));
 
     private readonly string _enqueueWithKey = db.Sql(EnqueueTemplate.Replace("{key}", ClaimKey, StringComparison.Ordinal));
+
+    private const string NotifySql = "SELECT pg_notify(@channel, '')";
+
+    private int _notifyRequested;
+    private int _notifying;
 
     private readonly string _earlierKey = db.Sql("SELECT message_id, delivery_count FROM {s}.idempotency_keys WHERE owner_key = @owner_key AND key = @key");
 
@@ -300,6 +307,13 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
                 var key = message.IdempotencyKey;
                 command.CommandText = key is null ? _enqueue : _enqueueWithKey;
                 AddEnqueueParameters(command, message, deliveries);
+
+                // A transaction that notifies holds a database-wide lock from its commit until the commit is
+                // flushed, so concurrent publishers that each notified would commit one at a time. In the
+                // app's transaction the notification must wait for its commit; an enqueue of its own has
+                // committed when the statement returns, and one notification after it serves every
+                // publish meanwhile (NotifySoon).
+                command.Parameters.AddWithValue("notify", transaction is not null);
                 bool stored;
                 await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
                 {
@@ -309,6 +323,11 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
 
                 if (stored || key is null)
                 {
+                    if (transaction is null && deliveries.Count > 0)
+                    {
+                        NotifySoon();
+                    }
+
                     return new WebhookEnqueueResult(message.Id, deliveries.Count, IsDuplicate: false);
                 }
 
@@ -613,6 +632,48 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         var oldest = NullableTime(r, 1);
         var now = r.GetFieldValue<DateTimeOffset>(2);
         return new WebhookBacklog(r.GetInt64(0), oldest <= now ? oldest : null, now);
+    }
+
+    /// <summary>
+    /// Wakes idle dispatchers after enqueues that committed on their own: at most one <c>NOTIFY</c> in
+    /// flight per store; enqueues during it get one more after it. A failure is left to polling.
+    /// </summary>
+    private void NotifySoon()
+    {
+        Volatile.Write(ref _notifyRequested, 1);
+        if (Interlocked.CompareExchange(ref _notifying, 1, 0) == 0)
+        {
+            _ = Task.Run(NotifyLoopAsync);
+        }
+    }
+
+    private async Task NotifyLoopAsync()
+    {
+        try
+        {
+            while (Interlocked.Exchange(ref _notifyRequested, 0) == 1)
+            {
+                try
+                {
+                    await using var command = db.DataSource.CreateCommand(NotifySql);
+                    command.Parameters.AddWithValue("channel", db.Channel);
+                    await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or ObjectDisposedException)
+                {
+                    // The database is unreachable or the app is stopping: dispatchers poll (PollInterval).
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _notifying, 0);
+            if (Volatile.Read(ref _notifyRequested) == 1 && Interlocked.CompareExchange(ref _notifying, 1, 0) == 0)
+            {
+                _ = Task.Run(NotifyLoopAsync);
+            }
+        }
     }
 
     private void AddEnqueueParameters(NpgsqlCommand command, WebhookMessage message, IReadOnlyList<WebhookDelivery> deliveries)

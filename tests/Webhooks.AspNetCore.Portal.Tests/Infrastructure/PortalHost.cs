@@ -33,6 +33,12 @@ public sealed class PortalHost : IAsyncDisposable
         BaseUrl = baseUrl;
     }
 
+    /// <summary>The app's cookie sign-in scheme (hosts started with <c>cookieSignIn</c>).</summary>
+    public const string CookieScheme = "AppCookie";
+
+    /// <summary>The default scheme of a cookie host: the header credential when sent, else the cookie.</summary>
+    public const string AppScheme = "App";
+
     public string BaseUrl { get; }
 
     public IServiceProvider Services => _app.Services;
@@ -48,13 +54,31 @@ public sealed class PortalHost : IAsyncDisposable
     public static async Task<PortalHost> StartAsync(
         Action<IWebhooksBuilder>? configure = null,
         Action<IServiceCollection>? services = null,
-        bool mapManagement = true)
+        bool mapManagement = true,
+        bool cookieSignIn = false)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        builder.Services.AddAuthentication(HeaderAuthentication.SchemeName)
+        var authentication = builder.Services.AddAuthentication(cookieSignIn ? AppScheme : HeaderAuthentication.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, HeaderAuthentication>(HeaderAuthentication.SchemeName, null);
+        if (cookieSignIn)
+        {
+            // As a web app signs its users in: a cookie (SameSite=Lax, the default), 401 for fetch
+            // instead of a redirect; API callers with a header credential are told apart by a policy scheme.
+            authentication
+                .AddCookie(CookieScheme, o =>
+                {
+                    o.Cookie.Name = ".App.SignIn";
+                    o.Events.OnRedirectToLogin = c =>
+                    {
+                        c.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                        return Task.CompletedTask;
+                    };
+                })
+                .AddPolicyScheme(AppScheme, null, o => o.ForwardDefaultSelector = c => c.Request.Headers.ContainsKey("X-Test-User") ? HeaderAuthentication.SchemeName : CookieScheme);
+        }
+
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy("ManageWebhooks", p => p.RequireAuthenticatedUser().RequireRole("Manage"));
         var webhooks = builder.Services.AddWebhooks(o =>
@@ -83,6 +107,18 @@ public sealed class PortalHost : IAsyncDisposable
 
         app.MapWebhooksPortal().RequireAuthorization("ManageWebhooks");
         app.MapGet("/app/whoami", (ClaimsPrincipal user) => user.Identity?.Name ?? "").RequireAuthorization();
+        if (cookieSignIn)
+        {
+            // The app's sign-in page, reduced to its outcome: GET /app/sign-in?user=dave&roles=Manage.
+            app.MapGet("/app/sign-in", async (HttpContext http, string user, string? roles) =>
+            {
+                var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, user), new(ClaimTypes.Name, user) };
+                claims.AddRange((roles ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(r => new Claim(ClaimTypes.Role, r)));
+                await http.SignInAsync(CookieScheme, new ClaimsPrincipal(new ClaimsIdentity(claims, CookieScheme)));
+                return Results.Text("signed in as " + user);
+            }).AllowAnonymous();
+        }
+
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new PortalHost(app, address.Replace("localhost", "127.0.0.1", StringComparison.Ordinal));

@@ -347,4 +347,23 @@ public sealed class DeliveryEndpointsTests(ApiFixture fixture)
         var theirs = await (await other.GetAsync("/webhooks/stats")).JsonAsync(HttpStatusCode.OK);
         (theirs["succeeded"]!.GetValue<int>(), theirs["failed"]!.GetValue<int>()).Should().Be((0, 0));
     }
+
+    [Fact]
+    public async Task StatsBySubscription_TotalsEachListedSubscription_InOneRequest_AndLeavesOutOthers()
+    {
+        var (client, a, b, _) = await TwoSubscriptionsAsync();
+        using var _ = client;
+        using var other = _host.Client(ApiFixture.NewOwner("other"));
+        var theirs = (string)(await other.CreateSubscriptionAsync("theirs", fixture.Receiver.Url("/theirs"), "order.created"))["id"]!;
+
+        var totals = await (await client.GetAsync($"/webhooks/stats/subscriptions?ids={b},{a},{theirs},{a}")).JsonAsync(HttpStatusCode.OK);
+
+        totals["items"]!.AsArray().Select(x => ((string)x!["subscriptionId"]!, (int)x["succeeded"]!, (int)x["failed"]!))
+            .Should().Equal((b, 0, 1), (a, 2, 0));
+        (totals["windowEnd"]!.GetValue<DateTimeOffset>() - totals["windowStart"]!.GetValue<DateTimeOffset>()).Should().Be(TimeSpan.FromHours(24));
+        (await (await client.GetAsync("/webhooks/stats/subscriptions")).ProblemAsync(HttpStatusCode.BadRequest))["errors"]!["ids"].Should().NotBeNull();
+        (await (await client.GetAsync("/webhooks/stats/subscriptions?ids=nope")).ProblemAsync(HttpStatusCode.BadRequest))["errors"]!["ids"].Should().NotBeNull();
+        var many = string.Join(',', Enumerable.Range(0, 101).Select(i => $"sub_{i}"));
+        await (await client.GetAsync($"/webhooks/stats/subscriptions?ids={many}")).ProblemAsync(HttpStatusCode.BadRequest);
+    }
 }

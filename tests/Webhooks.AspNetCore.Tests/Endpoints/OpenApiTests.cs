@@ -31,6 +31,7 @@ public sealed class OpenApiTests(ApiFixture fixture)
         { "get", "/webhooks/deliveries", "ListAllWebhookDeliveries", null, "200", "WebhookDeliveryPage", "400 401 403 404" },
         { "get", "/webhooks/deliveries/{deliveryId}", "GetWebhookDeliveryById", null, "200", "WebhookDeliveryResponse", "400 401 403 404" },
         { "get", "/webhooks/stats", "GetAllWebhookStats", null, "200", "WebhookStatsResponse", "400 401 403 404" },
+        { "get", "/webhooks/stats/subscriptions", "GetWebhookStatsBySubscription", null, "200", "WebhookStatsBySubscriptionResponse", "400 401 403" },
     };
 
     private async Task<JsonNode> DocumentAsync()

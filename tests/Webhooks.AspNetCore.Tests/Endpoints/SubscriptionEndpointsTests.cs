@@ -27,7 +27,7 @@ public sealed class SubscriptionEndpointsTests(ApiFixture fixture)
         var order = groups[0]!;
         order["pattern"]!.GetValue<string>().Should().Be("order.*");
         order["eventTypes"]!.AsArray().Select(t => t!["name"]!.GetValue<string>()).Should().Equal("order.created", "order.updated", "order.deleted");
-        order["eventTypes"]![0]!["description"]!.GetValue<string>().Should().Be("A order was created.");
+        order["eventTypes"]![0]!["description"]!.GetValue<string>().Should().Be("An order was created.");
         var item = groups[1]!["eventTypes"]![0]!;
         item["name"]!.GetValue<string>().Should().Be("item-add");
         item["description"]!.GetValue<string>().Should().Be("An item was added.");

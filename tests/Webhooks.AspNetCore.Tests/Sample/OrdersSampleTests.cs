@@ -193,7 +193,7 @@ public sealed class OrdersSampleTests : IAsyncLifetime
 
         var paths = document["paths"]!.AsObject().Select(p => p.Key).ToList();
         paths.Should().Contain(["/webhooks", "/webhooks/{id}", "/webhooks/event-types", "/webhooks/{id}/deliveries", "/webhooks/deliveries", "/webhooks/stats", "/orders", "/orders/{id}"]);
-        paths.Count(p => p.StartsWith("/webhooks", StringComparison.Ordinal)).Should().Be(16);
+        paths.Count(p => p.StartsWith("/webhooks", StringComparison.Ordinal)).Should().Be(17, "the management paths, GET /webhooks/stats/subscriptions among them");
     }
 
     [Fact]

@@ -54,6 +54,28 @@ public sealed class WebhookEventCatalogTests
     }
 
     [Fact]
+    public async Task TypedRegistration_WithDetails_KeepsTheHandlesAndAddsDeprecatedAndRetrySchedule()
+    {
+        await using var host = await WebhookHost.StartAsync(
+            b => b.AddEventType(OrderPlaced, o =>
+            {
+                o.Deprecated = true;
+                o.RetrySchedule = [TimeSpan.FromMinutes(1), TimeSpan.FromHours(6)];
+            }),
+            start: false);
+
+        var type = host.Services.GetRequiredService<IWebhookEventCatalog>().Find("order.placed")!;
+
+        type.Description.Should().Be("An order was placed.", "the options start from the handle");
+        type.Group.Should().Be("order");
+        type.Version.Should().Be("v1");
+        type.Deprecated.Should().BeTrue();
+        type.RetrySchedule.Should().Equal(TimeSpan.FromMinutes(1), TimeSpan.FromHours(6));
+        type.PayloadType.Should().Be<OrderPayload>();
+        type.Schema.Should().NotBeNull();
+    }
+
+    [Fact]
     public async Task TypedPublish_UsesRegisteredTypeAndDelivers()
     {
         await using var receiver = await TestReceiver.StartAsync();

@@ -5,6 +5,7 @@ namespace Webhooks.Testing.Tests.Stores;
 
 // README's "Writing a custom store" example, verbatim: the suite below keeps README honest.
 #pragma warning disable IDE0011, SA1402, CA1051, SA1401
+#region store
 internal sealed class ListQueue(TimeProvider clock) : IWebhookDeliveryStore
 {
     private sealed class Row(WebhookDelivery d, WebhookMessage m, DateTimeOffset due)
@@ -64,10 +65,13 @@ internal sealed class ListQueue(TimeProvider clock) : IWebhookDeliveryStore
         }
     }
 }
+#endregion
 #pragma warning restore IDE0011, SA1402, CA1051, SA1401
 
+#region conformance
 /// <summary>README's queue-only store passes the queue suite.</summary>
 public sealed class ListQueueConformanceTests : DeliveryQueueConformanceTests
 {
     protected override Task<IWebhookDeliveryStore> CreateStoreAsync() => Task.FromResult<IWebhookDeliveryStore>(new ListQueue(TimeProvider.System));
 }
+#endregion

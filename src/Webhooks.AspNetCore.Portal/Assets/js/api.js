@@ -109,5 +109,7 @@ export function createApi(config) {
     redeliver: (id, deliveryId) => call('POST', `${e(id)}/deliveries/${e(deliveryId)}/redeliver`),
     recover: (id, since) => call('POST', `${e(id)}/recover`, { body: { since } }),
     stats: (query) => call('GET', 'stats', { query }),
+    /** Attempts over a window, a total per webhook: one request for a table's rows (at most 100 ids). */
+    statsBySubscription: (ids, window) => call('GET', 'stats/subscriptions', { query: { ids: ids.join(','), window } }),
   };
 }

@@ -21,6 +21,13 @@ export function testResult(result) {
     result.responseExcerpt ? h('details', null, h('summary', null, 'Response'), h('pre', { class: 'excerpt' }, result.responseExcerpt)) : null);
 }
 
+/** Name and value pairs as a small list, or "None". */
+function pairs(map) {
+  const entries = Object.entries(map ?? {});
+  if (entries.length === 0) return h('span', { class: 'muted' }, 'None');
+  return h('ul', { class: 'pair-list' }, entries.map(([k, v]) => h('li', null, h('code', null, k), ': ', v)));
+}
+
 function definition(term, ...value) {
   return [h('dt', null, term), h('dd', null, ...value)];
 }
@@ -178,6 +185,11 @@ export async function detailView(ctx, id) {
       definition('Authentication', AUTH_LABELS[auth.type] ?? auth.type,
         auth.username ? ` (user ${auth.username})` : null,
         auth.headerName ? ` (header ${auth.headerName})` : null),
+      definition('Custom headers', pairs(sub.headers)),
+      definition('Attribute filter', pairs(Object.fromEntries(Object.entries(sub.filter ?? {}).map(([k, v]) => [k, v.join(', ')])))),
+      definition('Payload filter', sub.payloadFilter ? h('pre', { class: 'excerpt' }, JSON.stringify(sub.payloadFilter, null, 2)) : h('span', { class: 'muted' }, 'None: every event picked is delivered')),
+      definition('Metadata', pairs(sub.metadata)),
+      definition('Signature scheme', sub.signatureScheme ? h('code', null, sub.signatureScheme) : h('span', { class: 'muted' }, `Site default (${ctx.config.defaultSignatureScheme ?? 'standard'})`)),
       definition('Signing secret', h('code', null, sub.secret)),
       definition('Created', time(sub.createdAt)),
       definition('Last changed', time(sub.updatedAt)));

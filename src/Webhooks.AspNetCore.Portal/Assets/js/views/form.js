@@ -1,10 +1,17 @@
-// Create or edit a webhook: name, URL, description, authentication, events from the catalog
-// (grouped by resource, with descriptions), a test of the unsaved settings, and the API's
-// validation errors shown beside their fields. After creation the secret is shown once.
+// Create or edit a webhook: every field of the API (name, URL, description, authentication, events
+// from the catalog grouped by resource with descriptions, custom headers, attribute and payload
+// filters, metadata, signature scheme), a test of the unsaved settings, and the API's validation
+// errors shown beside their fields. After creation the secret is shown once.
 import { h, fill, id as uid } from '../dom.js';
 import { ApiError, describe } from '../api.js';
 import { showSecret } from '../dialogs.js';
 import { testResult } from './detail.js';
+
+const SCHEME_LABELS = {
+  'standard-webhooks': 'Standard Webhooks (HMAC-SHA256, webhook-signature header)',
+  'hmac-sha256': 'HMAC-SHA256 in hex, in one header',
+  'standard-webhooks-ed25519': 'Standard Webhooks with Ed25519 (public key)',
+};
 
 const AUTH_TYPES = [
   ['none', 'None'],
@@ -87,6 +94,89 @@ function eventsPicker(catalog, selected) {
   };
 }
 
+/**
+ * Rows of name and value (custom headers, metadata, attribute filters), each row labelled, with
+ * "Add" and "Remove" buttons; its errors are shown under it. entries: [[name, value], ...].
+ */
+function pairsEditor({ name, legend, hint, keyLabel, valueLabel, valueHint, addLabel, entries, keyPlaceholder, valuePlaceholder }) {
+  const rows = h('div', { class: 'pairs-rows' });
+  const hintId = `f-${name}-hint`;
+  const errorId = `f-${name}-error`;
+  const error = h('p', { class: 'field-error', id: errorId, hidden: true });
+  const list = [];
+
+  const renumber = () => {
+    list.forEach((r, i) => {
+      r.keyLabel.textContent = `${keyLabel} ${i + 1}`;
+      r.valueLabel.textContent = `${valueLabel} ${i + 1}`;
+      r.remove.setAttribute('aria-label', `Remove ${keyLabel.toLowerCase()} ${i + 1}`);
+    });
+    empty.hidden = list.length > 0;
+  };
+
+  const addRow = (key = '', value = '', focus = false) => {
+    const keyId = uid(`${name}-k`);
+    const valueId = uid(`${name}-v`);
+    const keyInput = h('input', { type: 'text', id: keyId, autocomplete: 'off', spellcheck: 'false', value: key, placeholder: keyPlaceholder ?? '' });
+    const valueInput = h('input', { type: 'text', id: valueId, autocomplete: 'off', spellcheck: 'false', value, placeholder: valuePlaceholder ?? '', 'aria-describedby': valueHint ? `${hintId}` : null });
+    const r = {
+      keyInput,
+      valueInput,
+      keyLabel: h('label', { for: keyId }),
+      valueLabel: h('label', { for: valueId }),
+      remove: h('button', { type: 'button', class: 'button small' }, 'Remove'),
+    };
+    r.element = h('div', { class: 'pair' },
+      h('div', { class: 'pair-key' }, r.keyLabel, keyInput),
+      h('div', { class: 'pair-value' }, r.valueLabel, valueInput),
+      h('div', { class: 'pair-remove' }, r.remove));
+    r.remove.addEventListener('click', () => {
+      const at = list.indexOf(r);
+      list.splice(at, 1);
+      r.element.remove();
+      renumber();
+      (list[at]?.keyInput ?? list[at - 1]?.keyInput ?? add).focus();
+    });
+    list.push(r);
+    rows.append(r.element);
+    renumber();
+    if (focus) keyInput.focus();
+  };
+
+  const empty = h('p', { class: 'muted pairs-empty' }, 'None.');
+  const add = h('button', { type: 'button', class: 'button small', onclick: () => addRow('', '', true) }, addLabel);
+  for (const [k, v] of entries) addRow(k, v);
+  renumber();
+
+  const element = h('fieldset', { class: 'field pairs', 'data-field': name, 'aria-describedby': `${hintId} ${errorId}` },
+    h('legend', null, legend),
+    h('p', { class: 'hint', id: hintId }, hint),
+    error,
+    empty,
+    rows,
+    add);
+
+  return {
+    element,
+    error,
+    focusTarget: () => list[0]?.keyInput ?? add,
+    /** The filled rows as [name, value] pairs (rows with neither are ignored). */
+    entries: () => list.map((r) => [r.keyInput.value.trim(), r.valueInput.value]).filter(([k, v]) => k !== '' || v.trim() !== ''),
+  };
+}
+
+/** Rows whose names repeat (case-insensitively, as HTTP header names do), or that lack a name. */
+function pairProblems(entries, what, caseInsensitive) {
+  const seen = new Set();
+  for (const [k] of entries) {
+    if (k === '') return `Every ${what} needs a name.`;
+    const key = caseInsensitive ? k.toLowerCase() : k;
+    if (seen.has(key)) return `'${k}' is given more than once; give each ${what} once.`;
+    seen.add(key);
+  }
+  return null;
+}
+
 function authSection(existing) {
   const type = h('select', null, AUTH_TYPES.map(([value, label]) => h('option', { value, selected: (existing?.type ?? 'none') === value }, label)));
   const keep = existing && existing.type !== 'none';
@@ -155,10 +245,117 @@ export async function formView(ctx, subscriptionId) {
   const auth = authSection(existing?.auth ?? null);
   const events = eventsPicker(catalog, existing?.events ?? []);
 
+  const headers = pairsEditor({
+    name: 'headers',
+    legend: 'Custom headers',
+    hint: 'Extra HTTP headers sent with every delivery (at most 20), such as X-Tenant. The signature, authentication and transport headers are set by the site.',
+    keyLabel: 'Header name',
+    valueLabel: 'Header value',
+    addLabel: 'Add header',
+    keyPlaceholder: 'X-Tenant',
+    entries: Object.entries(existing?.headers ?? {}),
+  });
+  const filter = pairsEditor({
+    name: 'filter',
+    legend: 'Attribute filter',
+    hint: 'Deliver only events published with these attributes: for each attribute, the values allowed, separated by commas (such as region: eu, us). Empty: every event picked above.',
+    keyLabel: 'Attribute',
+    valueLabel: 'Allowed values',
+    addLabel: 'Add attribute',
+    keyPlaceholder: 'region',
+    valuePlaceholder: 'eu, us',
+    entries: Object.entries(existing?.filter ?? {}).map(([k, v]) => [k, v.join(', ')]),
+  });
+  const payloadFilter = field({
+    name: 'payloadFilter',
+    label: 'Payload filter (optional)',
+    hint: 'Deliver only events whose content matches: a JSON object of conditions on type and data (dotted paths), all of which must hold, such as {"data.total": {"$gte": 100}}. Operators: $eq, $ne, $in, $nin, $gt, $gte, $lt, $lte, $exists, $not, $and, $or.',
+    input: h('textarea', { rows: '4', class: 'mono', spellcheck: 'false', autocomplete: 'off', placeholder: '{"data.status": {"$in": ["shipped", "delivered"]}}' }),
+  });
+  payloadFilter.input.value = existing?.payloadFilter ? JSON.stringify(existing.payloadFilter, null, 2) : '';
+  const metadata = pairsEditor({
+    name: 'metadata',
+    legend: 'Metadata',
+    hint: 'Your own notes as key and value (at most 50): kept with the webhook, never sent to the receiver.',
+    keyLabel: 'Key',
+    valueLabel: 'Value',
+    addLabel: 'Add metadata',
+    entries: Object.entries(existing?.metadata ?? {}),
+  });
+  const schemes = config.signatureSchemes ?? [];
+  const current = existing?.signatureScheme ?? '';
+  const scheme = field({
+    name: 'signatureScheme',
+    label: 'Signature scheme',
+    hint: 'How each delivery is signed, so the receiver can check it came from this site.',
+    input: h('select', null,
+      current === '' ? h('option', { value: '', selected: true }, `Site default (${SCHEME_LABELS[config.defaultSignatureScheme] ?? config.defaultSignatureScheme ?? 'standard'})`) : null,
+      schemes.map((x) => h('option', { value: x, selected: x === current }, SCHEME_LABELS[x] ?? x))),
+  });
+  const hasAdvanced = Object.keys(existing?.headers ?? {}).length + Object.keys(existing?.metadata ?? {}).length
+    + Object.keys(existing?.filter ?? {}).length + (existing?.payloadFilter ? 1 : 0) + (existing?.signatureScheme ? 1 : 0) > 0;
+  const advanced = h('details', { class: 'advanced', open: hasAdvanced },
+    h('summary', null, 'More settings: custom headers, filters, metadata, signature'),
+    headers.element,
+    filter.element,
+    payloadFilter.wrapper,
+    metadata.element,
+    scheme.wrapper);
+
   const fields = {
-    name, url, description,
+    name, url, description, payloadFilter, signatureScheme: scheme,
     'auth.type': auth.fields.type, 'auth.username': auth.fields.username, 'auth.password': auth.fields.password,
     'auth.token': auth.fields.token, 'auth.headerName': auth.fields.headerName, 'auth.key': auth.fields.key,
+  };
+  // Fields made of several controls: the error sits under the group, focus goes to its first control.
+  const groups = {
+    events: { error: events.error, focusTarget: events.first },
+    headers,
+    filter,
+    metadata,
+  };
+  const inAdvanced = new Set(['headers', 'filter', 'metadata', 'payloadFilter', 'signatureScheme']);
+
+  /** Reads the form: the request body, or the mistakes found before asking the server. */
+  const collect = () => {
+    const errors = {};
+    const headerRows = headers.entries();
+    const metadataRows = metadata.entries();
+    const filterRows = filter.entries();
+    const check = (key, problem) => { if (problem) errors[key] = [problem]; };
+    check('headers', pairProblems(headerRows, 'header', true));
+    check('metadata', pairProblems(metadataRows, 'metadata key', false));
+    check('filter', pairProblems(filterRows, 'attribute', false));
+    let filterJson;
+    const text = payloadFilter.input.value.trim();
+    if (text !== '') {
+      try {
+        filterJson = JSON.parse(text);
+      } catch (e) {
+        errors.payloadFilter = [`This is not valid JSON (${e.message}). Write an object such as {"data.status": "shipped"}, or leave it empty.`];
+      }
+    }
+
+    const body = {
+      name: name.input.value.trim(),
+      url: url.input.value.trim(),
+      // An empty description clears a saved one; a new webhook simply has none.
+      description: editing ? description.input.value : (description.input.value || undefined),
+      events: events.value(),
+    };
+    const a = auth.value();
+    if (a !== undefined) body.auth = a;
+    const headerMap = Object.fromEntries(headerRows);
+    const metadataMap = Object.fromEntries(metadataRows);
+    const filterMap = Object.fromEntries(filterRows.map(([k, v]) => [k, v.split(',').map((x) => x.trim()).filter((x) => x !== '')]));
+    // Editing replaces each of these ({} removes what was saved); creating sends only what is set.
+    if (editing || headerRows.length > 0) body.headers = headerMap;
+    if (editing || metadataRows.length > 0) body.metadata = metadataMap;
+    if (editing || filterRows.length > 0) body.filter = filterMap;
+    if (filterJson !== undefined) body.payloadFilter = filterJson;
+    else if (editing && existing.payloadFilter) body.payloadFilter = {};
+    if (scheme.input.value !== '') body.signatureScheme = scheme.input.value;
+    return { body, auth: a, headers: headerMap, errors };
   };
 
   const summary = h('div', { class: 'error-summary', role: 'alert', tabindex: '-1', hidden: true });
@@ -169,10 +366,10 @@ export async function formView(ctx, subscriptionId) {
   const clearErrors = () => {
     summary.hidden = true;
     fill(summary);
-    for (const f of [...Object.values(fields), events]) {
+    for (const f of [...Object.values(fields), ...Object.values(groups)]) {
       f.error.hidden = true;
       fill(f.error);
-      (f.input ?? events.element).removeAttribute('aria-invalid');
+      f.input?.removeAttribute('aria-invalid');
     }
   };
 
@@ -182,14 +379,15 @@ export async function formView(ctx, subscriptionId) {
     const errors = error instanceof ApiError ? error.fieldErrors : {};
     const items = [];
     for (const [key, messages] of Object.entries(errors)) {
-      const target = key === 'events' ? events : fields[key];
+      const target = fields[key] ?? groups[key];
       const text = messages.join(' ');
       if (target) {
         fill(target.error, text);
         target.error.hidden = false;
-        const focusable = key === 'events' ? events.first() : target.input;
-        if (key !== 'events') target.input.setAttribute('aria-invalid', 'true');
-        items.push(h('li', null, h('a', { href: '#', onclick: (e) => { e.preventDefault(); focusable.focus(); } }, text)));
+        if (inAdvanced.has(key)) advanced.open = true;
+        const focusable = fields[key] ? () => target.input : target.focusTarget;
+        if (fields[key]) target.input.setAttribute('aria-invalid', 'true');
+        items.push(h('li', null, h('a', { href: '#', onclick: (e) => { e.preventDefault(); focusable().focus(); } }, text)));
       } else {
         items.push(h('li', null, `${key}: ${text}`));
       }
@@ -215,16 +413,12 @@ export async function formView(ctx, subscriptionId) {
     novalidate: true,
     onsubmit: async (event) => {
       event.preventDefault();
+      const { body, errors } = collect();
+      if (Object.keys(errors).length > 0) {
+        showErrors(new ApiError(400, { title: 'Check the form.', errors }), editing ? 'The changes could not be saved' : 'The webhook could not be created');
+        return;
+      }
       submit.disabled = true;
-      const body = {
-        name: name.input.value.trim(),
-        url: url.input.value.trim(),
-        // An empty description clears a saved one; a new webhook simply has none.
-        description: editing ? description.input.value : (description.input.value || undefined),
-        events: events.value(),
-      };
-      const a = auth.value();
-      if (a !== undefined) body.auth = a;
       try {
         if (editing) {
           const saved = await api.update(subscriptionId, body, existing.version);
@@ -252,6 +446,7 @@ export async function formView(ctx, subscriptionId) {
   description.wrapper,
   auth.element,
   events.element,
+  advanced,
   h('div', { class: 'actions' },
     submit,
     testButton,
@@ -262,14 +457,27 @@ export async function formView(ctx, subscriptionId) {
     testButton.disabled = true;
     fill(testOutput, h('p', { class: 'muted' }, 'Sending a test event…'));
     try {
-      const target = url.input.value.trim();
-      const a = auth.value();
-      // Editing without touching the address or the auth: test the saved webhook, signed with its real secret.
-      const result = editing && a === undefined && target === existing.url
+      const read = collect();
+      const target = read.body.url;
+      const unsavedHeaders = read.errors.headers ? existing?.headers ?? {} : read.headers;
+      const sameHeaders = JSON.stringify(Object.entries(unsavedHeaders).sort()) === JSON.stringify(Object.entries(existing?.headers ?? {}).sort());
+      const sameScheme = scheme.input.value === (existing?.signatureScheme ?? '');
+      // Editing without touching where and how it is sent: test the saved webhook, signed with its real secret.
+      const result = editing && read.auth === undefined && target === existing.url && sameHeaders && sameScheme
         ? await api.test(subscriptionId)
-        : await api.testUrl({ url: target, auth: a ?? { type: 'none' }, name: name.input.value.trim() || undefined });
+        : await api.testUrl({
+          url: target,
+          // Saved credentials are never sent back to the page: an unsaved test uses what is typed.
+          auth: read.auth ?? { type: 'none' },
+          headers: Object.keys(unsavedHeaders).length > 0 ? unsavedHeaders : undefined,
+          signatureScheme: scheme.input.value || undefined,
+          name: read.body.name || undefined,
+        });
       clearErrors();
-      fill(testOutput, testResult(result));
+      const withoutSavedAuth = editing && read.auth === undefined && (existing.auth?.type ?? 'none') !== 'none' && !(target === existing.url && sameHeaders && sameScheme);
+      fill(testOutput,
+        testResult(result),
+        withoutSavedAuth ? h('p', { class: 'hint' }, 'Sent without the saved authentication, which this page cannot read back: type it again above to include it.') : null);
     } catch (error) {
       fill(testOutput);
       showErrors(error, 'The test could not be sent');

@@ -3,16 +3,34 @@
 import { h, fill, badge, isId } from '../dom.js';
 import { describe } from '../api.js';
 
-function counts(cell, api, config, id) {
+const STATS_IDS_PER_REQUEST = 100;
+
+/**
+ * Fills the rows' count cells: one request per 100 rows (GET stats/subscriptions), never one per row.
+ * cells: Map of subscription id to its <td>.
+ */
+function fillCounts(api, config, cells) {
   if (!config.features.statistics) {
-    fill(cell, h('span', { class: 'muted' }, 'n/a'));
-    return;
+    for (const cell of cells.values()) fill(cell, h('span', { class: 'muted' }, 'n/a'));
+    return Promise.resolve();
   }
-  api.stats({ subscription: id, window: '24h', bucket: '24h' }).then(
-    (s) => fill(cell, h('span', { class: 'counts' },
-      h('span', { class: 'count count-ok' }, `${s.succeeded.toLocaleString()} succeeded`),
-      h('span', { class: 'count count-bad' }, `${s.failed.toLocaleString()} failed`))),
-    () => fill(cell, h('span', { class: 'muted' }, 'unavailable')));
+  const ids = [...cells.keys()];
+  const requests = [];
+  for (let i = 0; i < ids.length; i += STATS_IDS_PER_REQUEST) {
+    const chunk = ids.slice(i, i + STATS_IDS_PER_REQUEST);
+    requests.push(api.statsBySubscription(chunk, '24h').then(
+      (result) => {
+        const byId = new Map(result.items.map((t) => [t.subscriptionId, t]));
+        for (const id of chunk) {
+          const t = byId.get(id) ?? { succeeded: 0, failed: 0 };
+          fill(cells.get(id), h('span', { class: 'counts' },
+            h('span', { class: 'count count-ok' }, `${t.succeeded.toLocaleString()} succeeded`),
+            h('span', { class: 'count count-bad' }, `${t.failed.toLocaleString()} failed`)));
+        }
+      },
+      () => { for (const id of chunk) fill(cells.get(id), h('span', { class: 'muted' }, 'unavailable')); }));
+  }
+  return Promise.all(requests);
 }
 
 export function stateCell(sub) {
@@ -22,9 +40,9 @@ export function stateCell(sub) {
     sub.disabledReason ? h('span', { class: 'reason' }, sub.disabledReason) : null);
 }
 
-function row(sub, api, config) {
+function row(sub, cells) {
   const countCell = h('td', { 'data-label': 'Attempts, 24 h' }, h('span', { class: 'muted' }, '…'));
-  counts(countCell, api, config, sub.id);
+  cells.set(sub.id, countCell);
   return h('tr', null,
     h('th', { scope: 'row', 'data-label': 'Name' },
       isId(sub.id, 'sub_') ? h('a', { href: `#/webhooks/${sub.id}` }, sub.name) : sub.name),
@@ -46,7 +64,8 @@ export async function listView(ctx) {
 
   const summary = h('div', { class: 'summary' });
   if (config.features.statistics) {
-    api.stats({ window: '24h', bucket: '1h' }).then((s) => {
+    // Buckets start on whole multiples of their width: narrow ones keep the sum to the last 24 hours.
+    api.stats({ window: '24h', bucket: '5m' }).then((s) => {
       if (!ctx.alive()) return;
       fill(summary,
         h('span', null, 'Delivery attempts in the last 24 hours, all webhooks: '),
@@ -67,7 +86,9 @@ export async function listView(ctx) {
     return;
   }
 
-  const tbody = h('tbody', null, page.items.map((sub) => row(sub, api, config)));
+  const cells = new Map();
+  const tbody = h('tbody', null, page.items.map((sub) => row(sub, cells)));
+  fillCounts(api, config, cells);
   const table = h('table', { class: 'table responsive' },
     h('caption', { class: 'visually-hidden' }, 'Your webhooks'),
     h('thead', null, h('tr', null,
@@ -93,8 +114,10 @@ export async function listView(ctx) {
         try {
           const next = await api.list(cursor);
           cursor = next.nextCursor;
-          const rows = next.items.map((sub) => row(sub, api, config));
+          const added = new Map();
+          const rows = next.items.map((sub) => row(sub, added));
           tbody.append(...rows);
+          fillCounts(api, config, added);
           ctx.announce(`${rows.length} more webhooks shown.`);
           rows[0]?.querySelector('a')?.focus();
           showMore();
