@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Webhooks.AspNetCore.Models;
 using Webhooks.Core.Catalog;
+using Webhooks.Core.Delivery;
 using Webhooks.Core.Publishing;
 using Webhooks.Core.Subscriptions;
 using static Webhooks.AspNetCore.Endpoints.WebhookRequestParsing;
@@ -53,7 +54,7 @@ internal static class WebhookEndpointHandlers
         return new WebhookOk<WebhookSubscriptionPage>(
             new WebhookSubscriptionPage
             {
-                Items = [.. page.Items.Select(s => WebhookApiMapper.ToResponse(s, manager.GetEndpointCircuit(s)))],
+                Items = [.. page.Items.Select(s => WebhookApiMapper.ToResponse(s, Circuit(context, s)))],
                 NextCursor = EncodeSubscriptionCursor(page.NextCursor),
             },
             Json.WebhookSubscriptionPage);
@@ -68,7 +69,7 @@ internal static class WebhookEndpointHandlers
         var headers = context.Response.Headers;
         headers.Location = $"{context.Request.PathBase}{context.Request.Path.Value?.TrimEnd('/')}/{s.Id}";
         headers.ETag = ETag(s.Version);
-        return new WebhookCreated<WebhookSubscriptionResponse>(WebhookApiMapper.ToResponse(s, manager.GetEndpointCircuit(s), created.Secret), Json.WebhookSubscriptionResponse);
+        return new WebhookCreated<WebhookSubscriptionResponse>(WebhookApiMapper.ToResponse(s, Circuit(context, s), created.Secret), Json.WebhookSubscriptionResponse);
     }
 
     public static async Task<Results<WebhookOk<WebhookSubscriptionResponse>, ValidationProblem, WebhookNotFound>> GetSubscription(
@@ -76,7 +77,7 @@ internal static class WebhookEndpointHandlers
     {
         RequireId(id, WebhookIds.SubscriptionPrefix, "id");
         var s = await manager.GetAsync(Owner(context), id, context.RequestAborted).ConfigureAwait(false);
-        return s is null ? WebhookProblems.SubscriptionNotFound(id) : Subscription(context, manager, s);
+        return s is null ? WebhookProblems.SubscriptionNotFound(id) : Subscription(context, s);
     }
 
     public static async Task<Results<WebhookOk<WebhookSubscriptionResponse>, ValidationProblem, WebhookNotFound, WebhookConflict, WebhookPreconditionFailed>> UpdateSubscription(
@@ -86,7 +87,7 @@ internal static class WebhookEndpointHandlers
         var expected = IfMatch(context.Request);
         var body = await ReadBodyAsync(context, Json.WebhookSubscriptionUpdateRequest).ConfigureAwait(false);
         var s = await manager.UpdateAsync(Owner(context), id, WebhookApiMapper.ToPatch(body), expected, context.RequestAborted).ConfigureAwait(false);
-        return s is null ? WebhookProblems.SubscriptionNotFound(id) : Subscription(context, manager, s);
+        return s is null ? WebhookProblems.SubscriptionNotFound(id) : Subscription(context, s);
     }
 
     public static async Task<Results<NoContent, ValidationProblem, WebhookNotFound, WebhookPreconditionFailed>> DeleteSubscription(
@@ -119,7 +120,7 @@ internal static class WebhookEndpointHandlers
         }
 
         context.Response.Headers.ETag = ETag(rotated.Subscription.Version);
-        return new WebhookOk<WebhookSubscriptionResponse>(WebhookApiMapper.ToResponse(rotated.Subscription, manager.GetEndpointCircuit(rotated.Subscription), rotated.Secret), Json.WebhookSubscriptionResponse);
+        return new WebhookOk<WebhookSubscriptionResponse>(WebhookApiMapper.ToResponse(rotated.Subscription, Circuit(context, rotated.Subscription), rotated.Secret), Json.WebhookSubscriptionResponse);
     }
 
     public static async Task<Results<WebhookOk<WebhookTestResponse>, ValidationProblem, WebhookNotFound>> TestSubscription(
@@ -154,13 +155,16 @@ internal static class WebhookEndpointHandlers
     {
         RequireId(id, WebhookIds.SubscriptionPrefix, "id");
         var s = await manager.UpdateAsync(Owner(context), id, new WebhookSubscriptionPatch { Active = active }, IfMatch(context.Request), context.RequestAborted).ConfigureAwait(false);
-        return s is null ? WebhookProblems.SubscriptionNotFound(id) : Subscription(context, manager, s);
+        return s is null ? WebhookProblems.SubscriptionNotFound(id) : Subscription(context, s);
     }
 
-    private static WebhookOk<WebhookSubscriptionResponse> Subscription(HttpContext context, WebhookSubscriptionManager manager, WebhookSubscription s)
+    private static WebhookEndpointCircuit Circuit(HttpContext context, WebhookSubscription s) =>
+        context.RequestServices.GetRequiredService<WebhookDeliveryManager>().GetEndpointCircuit(s);
+
+    private static WebhookOk<WebhookSubscriptionResponse> Subscription(HttpContext context, WebhookSubscription s)
     {
         context.Response.Headers.ETag = ETag(s.Version);
-        return new WebhookOk<WebhookSubscriptionResponse>(WebhookApiMapper.ToResponse(s, manager.GetEndpointCircuit(s)), Json.WebhookSubscriptionResponse);
+        return new WebhookOk<WebhookSubscriptionResponse>(WebhookApiMapper.ToResponse(s, Circuit(context, s)), Json.WebhookSubscriptionResponse);
     }
 
     private static Task<T?> ReadBodyAsync<T>(HttpContext context, JsonTypeInfo<T> typeInfo, bool optional)

@@ -18,9 +18,11 @@ public sealed class WebhookDeliveryManager
     private readonly IWebhookDeliveryStore _store;
     private readonly WebhookDispatchSignal _signal;
     private readonly TimeProvider _time;
+    private readonly WebhookCircuitBreaker _circuits;
 
-    internal WebhookDeliveryManager(ProtectedSubscriptionStore subscriptions, IWebhookDeliveryStore store, WebhookDispatchSignal signal, TimeProvider time)
+    internal WebhookDeliveryManager(ProtectedSubscriptionStore subscriptions, IWebhookDeliveryStore store, WebhookDispatchSignal signal, TimeProvider time, WebhookCircuitBreaker circuits)
     {
+        _circuits = circuits;
         _subscriptions = subscriptions;
         _store = store;
         _signal = signal;
@@ -35,6 +37,19 @@ public sealed class WebhookDeliveryManager
 
     /// <summary>Whether the delivery store counts attempts over time (<see cref="IWebhookDeliveryStatistics"/>).</summary>
     public bool SupportsStatistics => _store is IWebhookDeliveryStatistics;
+
+    /// <summary>
+    /// The circuit of the endpoint (scheme, host and port) that <paramref name="subscription"/>'s
+    /// URL points at, as this process sees it: whether deliveries to it are being held back after a
+    /// run of failures, and until when. Circuits are kept per process, not stored.
+    /// </summary>
+    /// <param name="subscription">A subscription, as read from this manager.</param>
+    /// <returns>The endpoint and its circuit's state.</returns>
+    public WebhookEndpointCircuit GetEndpointCircuit(WebhookSubscription subscription)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        return _circuits.StateOf(subscription.Url);
+    }
 
     /// <summary>The owner's deliveries, newest first, a page at a time.</summary>
     /// <param name="owner">The owner.</param>

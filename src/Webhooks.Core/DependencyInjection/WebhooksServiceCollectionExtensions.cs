@@ -95,13 +95,13 @@ public static class WebhooksServiceCollectionExtensions
             sp.GetRequiredService<WebhookSubscriptionValidator>(),
             sp.GetRequiredService<IOptions<WebhookOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetServices<IWebhookSubscriptionRule>(),
-            sp.GetRequiredService<WebhookCircuitBreaker>()));
+            sp.GetServices<IWebhookSubscriptionRule>()));
         services.TryAddSingleton(sp => new WebhookDeliveryManager(
             sp.GetRequiredService<ProtectedSubscriptionStore>(),
             sp.GetRequiredService<IWebhookDeliveryStore>(),
             sp.GetRequiredService<WebhookDispatchSignal>(),
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<WebhookCircuitBreaker>()));
         services.TryAddSingleton(sp => new WebhookTestSender(
             sp.GetRequiredService<ProtectedSubscriptionStore>(),
             sp.GetRequiredService<WebhookSubscriptionValidator>(),

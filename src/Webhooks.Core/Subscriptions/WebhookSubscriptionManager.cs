@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Webhooks.Core.Delivery;
 using Webhooks.Core.Filtering;
 
 namespace Webhooks.Core.Subscriptions;
@@ -21,17 +20,14 @@ public sealed class WebhookSubscriptionManager
     private readonly IOptions<WebhookOptions> _options;
     private readonly TimeProvider _time;
     private readonly IWebhookSubscriptionRule[] _rules;
-    private readonly WebhookCircuitBreaker _circuits;
 
     internal WebhookSubscriptionManager(
         ProtectedSubscriptionStore store,
         WebhookSubscriptionValidator validator,
         IOptions<WebhookOptions> options,
         TimeProvider time,
-        IEnumerable<IWebhookSubscriptionRule> rules,
-        WebhookCircuitBreaker circuits)
+        IEnumerable<IWebhookSubscriptionRule> rules)
     {
-        _circuits = circuits;
         _rules = [.. rules];
         _store = store;
         _validator = validator;
@@ -101,19 +97,6 @@ public sealed class WebhookSubscriptionManager
         WebhookQueryRules.CheckPage(limit, cursor, WebhookIds.SubscriptionPrefix);
         var page = await _store.ListAsync(new WebhookSubscriptionQuery(owner, limit, cursor, eventType, active), cancellationToken).ConfigureAwait(false);
         return page with { Items = [.. page.Items.Select(s => Mask(s)!)] };
-    }
-
-    /// <summary>
-    /// The circuit of the endpoint (scheme, host and port) that <paramref name="subscription"/>'s
-    /// URL points at, as this process sees it: whether deliveries to it are being held back after a
-    /// run of failures, and until when. Circuits are kept per process, not stored.
-    /// </summary>
-    /// <param name="subscription">A subscription, as read from this manager.</param>
-    /// <returns>The endpoint and its circuit's state.</returns>
-    public WebhookEndpointCircuit GetEndpointCircuit(WebhookSubscription subscription)
-    {
-        ArgumentNullException.ThrowIfNull(subscription);
-        return _circuits.StateOf(subscription.Url);
     }
 
     /// <summary>Applies a partial update after validating it.</summary>
