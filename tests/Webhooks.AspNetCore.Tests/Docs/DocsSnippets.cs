@@ -292,6 +292,19 @@ internal static class DocsSnippets
         #endregion
     }
 
+    public static async Task RateLimitsAsync(WebhookSubscriptionManager subscriptions, IWebhookPublisher publisher, string tenant, OrderUpdated change, int id)
+    {
+        #region rate-limits
+        await subscriptions.CreateAsync(tenant, new WebhookSubscriptionDefinition
+        {
+            Name = "warehouse", Url = "https://wh.example.com/hooks", Events = ["order.*"],
+            RateLimit = 20,   // deliveries per second (1 to 10,000), burst of 20; null: no limit
+            Ordered = true,   // one ordering key's events one after another, in publish order
+        });
+        await publisher.PublishAsync(OrderEvents.Updated, change, new WebhookPublishOptions { Owner = tenant, OrderingKey = $"order-{id}" });
+        #endregion
+    }
+
     public static void Configuration(WebApplicationBuilder builder)
     {
         #region configuration
