@@ -166,6 +166,67 @@ public sealed class PortalDeliveryControlTests(BrowserFixture fixture) : IAsyncL
         problems.Should().BeEmpty();
     }
 
+    [Fact]
+    public async Task ProbeInFlight_TheWebhookPageSaysProbing()
+    {
+        // The circuit opens after two failed attempts and breaks for a second; the probe that follows
+        // hangs at the receiver (attempts may take minutes here), so the circuit stays half-open.
+        await using var app = await PortalHost.StartAsync(configure: w => w.Services.Configure<WebhookOptions>(o =>
+        {
+            o.AttemptTimeout = TimeSpan.FromMinutes(2);
+            o.LeaseDuration = TimeSpan.FromMinutes(3);
+            o.CircuitBreaker.MinimumAttempts = 2;
+            o.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(1);
+            o.CircuitBreaker.MaxBreakDuration = TimeSpan.FromSeconds(1);
+        }));
+        await using var receiver = await TestReceiver.StartAsync();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var requests = 0;
+        receiver.Responder = async (ctx, _) =>
+        {
+            if (Interlocked.Increment(ref requests) <= 2)
+            {
+                ctx.Response.StatusCode = 500;
+                return;
+            }
+
+            await release.Task.WaitAsync(ctx.RequestAborted);
+            ctx.Response.StatusCode = 200;
+        };
+        try
+        {
+            var owner = "probe-" + Guid.NewGuid().ToString("N")[..8];
+            var id = (await app.Subscriptions.CreateAsync(owner, new WebhookSubscriptionDefinition { Name = "Recovering", Url = receiver.Url("/probe"), Events = ["order.created"] })).Subscription.Id;
+            for (var i = 0; i < 3; i++)
+            {
+                await app.Publisher.PublishAsync("order.created", new { id = i }, new WebhookPublishOptions { Owner = owner });
+            }
+
+            using var api = ApiClient(app, owner);
+            await Eventually.TrueAsync(
+                async () => (await api.GetFromJsonAsync<JsonElement>($"/webhooks/{id}")).GetProperty("endpoint").GetProperty("circuit").GetString() == "halfOpen",
+                "the endpoint's circuit is half-open while its probe is in flight");
+
+            var problems = new List<string>();
+            var context = await fixture.Browser.NewContextAsync(new() { BaseURL = app.BaseUrl });
+            _contexts.Add(context);
+            var page = await context.NewPageAsync();
+            page.PageError += (_, error) => problems.Add("page error: " + error);
+            await page.GotoAsync(await app.LinkAsync(owner));
+            await Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = "Recovering" })).ToContainTextAsync("Probing");
+            await page.GetByRole(AriaRole.Link, new() { Name = "Recovering" }).ClickAsync();
+            var health = page.GetByRole(AriaRole.Region, new() { Name = "Delivery health" });
+            await Expect(health).ToContainTextAsync("Probing");
+            await Expect(health).ToContainTextAsync("whether the endpoint works again");
+            await Expect(health).Not.ToContainTextAsync("Paused");
+            problems.Should().BeEmpty();
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
+    }
+
     /// <summary>The management API as the app's own user (header sign-in with the Manage role).</summary>
     private static HttpClient ApiClient(PortalHost host, string owner)
     {
