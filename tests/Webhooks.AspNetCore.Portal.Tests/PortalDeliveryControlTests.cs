@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Playwright;
 using Webhooks.AspNetCore.Portal.Tests.Infrastructure;
 using Webhooks.Core;
@@ -88,7 +89,7 @@ public sealed class PortalDeliveryControlTests(BrowserFixture fixture) : IAsyncL
         // A delivery's ordering key shows in the log and on the delivery.
         await fixture.Host.Publisher.PublishAsync("order.created", new { id = 42 }, new WebhookPublishOptions { Owner = owner, OrderingKey = "order-42" });
         await Eventually.TrueAsync(
-            async () => (await fixture.Host.Deliveries.GetDeliveriesAsync(owner, null, null, null, 10, null, default))!.Items.Any(d => d.Status == Webhooks.Abstractions.Delivery.WebhookDeliveryStatus.Succeeded),
+            async () => (await fixture.Host.Deliveries.GetDeliveriesAsync(owner, null, null, null, 10, null, default))!.Items.Any(d => d.Status == WebhookDeliveryStatus.Succeeded),
             "the ordered delivery succeeded");
         await page.GetByRole(AriaRole.Button, new() { Name = "Refresh" }).ClickAsync();
         var row = page.Locator(".log tbody tr");
@@ -104,6 +105,34 @@ public sealed class PortalDeliveryControlTests(BrowserFixture fixture) : IAsyncL
         await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
         await Expect(page.Locator(".settings").First).ToContainTextAsync("Ordered delivery");
         await Eventually.TrueAsync(async () => (await fixture.Host.Subscriptions.GetAsync(owner, id))!.Ordered == false, "ordered was turned off");
+        problems.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Ordered_WithAStoreThatCannotKeepOrder_TheRefusalIsShownBesideTheCheckbox()
+    {
+        await using var app = await PortalHost.StartAsync(services: s => s.Replace(ServiceDescriptor.Singleton<IWebhookDeliveryStore, PortalSetupTests.QueueOnlyStore>()));
+        var owner = "unordered-" + Guid.NewGuid().ToString("N")[..8];
+        var problems = new List<string>();
+        var context = await fixture.Browser.NewContextAsync(new() { BaseURL = app.BaseUrl });
+        _contexts.Add(context);
+        var page = await context.NewPageAsync();
+        page.PageError += (_, error) => problems.Add("page error: " + error);
+        await page.GotoAsync(await app.LinkAsync(owner));
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Create your first webhook" }).ClickAsync();
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("Wants order");
+        await page.GetByLabel("URL").FillAsync(fixture.Receiver.Url("/order"));
+        await page.GetByLabel("order.created").CheckAsync();
+        var ordered = page.GetByLabel("Ordered delivery");
+        await ordered.CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create webhook" }).ClickAsync();
+
+        await Expect(page.Locator("#f-ordered-error")).ToContainTextAsync("does not keep deliveries in order");
+        await Expect(ordered).ToHaveAttributeAsync("aria-invalid", "true");
+        await page.GetByRole(AriaRole.Alert).GetByRole(AriaRole.Link).First.ClickAsync();
+        await Expect(ordered).ToBeFocusedAsync();
+        (await app.Subscriptions.ListAsync(owner)).Items.Should().BeEmpty();
         problems.Should().BeEmpty();
     }
 
