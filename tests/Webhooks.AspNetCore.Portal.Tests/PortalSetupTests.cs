@@ -262,7 +262,7 @@ public sealed class PortalSetupTests
     }
 
     /// <summary>A store with the queue only: no log, no administration, no statistics.</summary>
-    private sealed class QueueOnlyStore : IWebhookDeliveryStore
+    internal sealed class QueueOnlyStore : IWebhookDeliveryStore
     {
         public Task<WebhookEnqueueResult> EnqueueAsync(WebhookMessage message, IReadOnlyList<WebhookDelivery> deliveries, WebhookEnqueueContext? context, CancellationToken cancellationToken) =>
             Task.FromResult(new WebhookEnqueueResult(message.Id, deliveries.Count, false));

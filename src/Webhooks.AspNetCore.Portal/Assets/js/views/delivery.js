@@ -43,6 +43,7 @@ export async function deliveryView(ctx, subscriptionId, deliveryId) {
     fill(summary,
       h('dt', null, 'Status'), h('dd', null, statusBadge(d.status, d.attemptCount)),
       h('dt', null, 'Event'), h('dd', null, h('code', null, d.eventType)),
+      d.orderingKey ? [h('dt', null, 'Ordering key'), h('dd', null, h('code', null, d.orderingKey))] : null,
       h('dt', null, 'Webhook'), h('dd', null, subName && subId ? h('a', { href: `#/webhooks/${subId}` }, subName) : d.subscriptionId),
       h('dt', null, 'Created'), h('dd', null, time(d.createdAt)),
       d.status === 'pending' && d.nextAttemptAt ? [h('dt', null, 'Next attempt'), h('dd', null, time(d.nextAttemptAt))] : null,

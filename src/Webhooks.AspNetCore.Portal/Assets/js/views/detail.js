@@ -28,6 +28,32 @@ function pairs(map) {
   return h('ul', { class: 'pair-list' }, entries.map(([k, v]) => h('li', null, h('code', null, k), ': ', v)));
 }
 
+/**
+ * How its deliveries are going: failing since when, and whether its endpoint is paused after repeated
+ * failures (until when) or being probed. Text only; null when all is well.
+ */
+function healthPanel(sub) {
+  const circuit = sub.endpoint?.circuit;
+  const endpoint = sub.endpoint?.endpoint;
+  const lines = [];
+  if (sub.failingSince) {
+    lines.push(h('p', { class: 'health health-failing' },
+      h('strong', null, 'Failing since '), time(sub.failingSince), ': every attempt since then failed. Deliveries are retried; the next success ends this.'));
+  }
+  if (circuit === 'open') {
+    lines.push(h('p', { class: 'health health-paused' },
+      h('strong', null, 'Paused'), sub.endpoint.openUntil ? [' until ', time(sub.endpoint.openUntil)] : null,
+      ' after repeated failures', endpoint ? [' of ', h('code', null, endpoint)] : null,
+      '. Deliveries wait and are sent when the pause ends; their retries are not used up meanwhile.'));
+  } else if (circuit === 'halfOpen') {
+    lines.push(h('p', { class: 'health health-probing' },
+      h('strong', null, 'Probing'), endpoint ? [' ', h('code', null, endpoint)] : null,
+      ': one delivery is being sent to find out whether the endpoint works again; the others wait for its answer.'));
+  }
+  if (lines.length === 0) return null;
+  return h('section', { class: 'panel warning-panel health-panel', 'aria-label': 'Delivery health' }, lines);
+}
+
 function definition(term, ...value) {
   return [h('dt', null, term), h('dd', null, ...value)];
 }
@@ -168,11 +194,13 @@ export async function detailView(ctx, id) {
 
   const header = h('div', { class: 'title-row title-start' });
   const reason = h('div');
+  const health = h('div');
   const renderHeader = () => {
     fill(header, h('h1', null, sub.name), stateCell({ ...sub, disabledReason: null }));
     fill(reason, !sub.active && sub.disabledReason
       ? h('p', { class: 'panel warning-panel' }, h('strong', null, 'Disabled automatically: '), sub.disabledReason)
       : null);
+    fill(health, healthPanel(sub));
   };
 
   const settings = h('dl', { class: 'settings' });
@@ -189,6 +217,12 @@ export async function detailView(ctx, id) {
       definition('Attribute filter', pairs(Object.fromEntries(Object.entries(sub.filter ?? {}).map(([k, v]) => [k, v.join(', ')])))),
       definition('Payload filter', sub.payloadFilter ? h('pre', { class: 'excerpt' }, JSON.stringify(sub.payloadFilter, null, 2)) : h('span', { class: 'muted' }, 'None: every event picked is delivered')),
       definition('Metadata', pairs(sub.metadata)),
+      definition('Rate limit', sub.rateLimit
+        ? `${sub.rateLimit.toLocaleString()} ${sub.rateLimit === 1 ? 'delivery' : 'deliveries'} per second`
+        : h('span', { class: 'muted' }, 'None: deliveries are sent as they come')),
+      definition('Ordered delivery', sub.ordered
+        ? 'On: events with the same ordering key arrive one at a time, in the order they happened'
+        : h('span', { class: 'muted' }, 'Off')),
       definition('Signature scheme', sub.signatureScheme ? h('code', null, sub.signatureScheme) : h('span', { class: 'muted' }, `Site default (${ctx.config.defaultSignatureScheme ?? 'standard'})`)),
       definition('Signing secret', h('code', null, sub.secret)),
       definition('Created', time(sub.createdAt)),
@@ -203,6 +237,7 @@ export async function detailView(ctx, id) {
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/' }, 'Webhooks'), ' › ', h('span', { 'aria-current': 'page' }, sub.name)),
     header,
     reason,
+    health,
     toolbar,
     status,
     h('section', { class: 'panel', 'aria-labelledby': 'settings-heading' }, h('h2', { id: 'settings-heading' }, 'Settings'), settings),

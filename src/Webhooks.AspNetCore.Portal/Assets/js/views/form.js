@@ -1,7 +1,8 @@
 // Create or edit a webhook: every field of the API (name, URL, description, authentication, events
 // from the catalog grouped by resource with descriptions, custom headers, attribute and payload
 // filters, metadata, signature scheme), a test of the unsaved settings, and the API's validation
-// errors shown beside their fields. After creation the secret is shown once.
+// errors shown beside their fields. After creation the secret is shown once. How deliveries are sent
+// (a rate limit, ordered delivery per key) has a section of its own.
 import { h, fill, id as uid } from '../dom.js';
 import { ApiError, describe } from '../api.js';
 import { showSecret } from '../dialogs.js';
@@ -35,6 +36,43 @@ function field({ name, label, hint, input }) {
     input,
     error);
   return { wrapper, input, error };
+}
+
+/** A checkbox with its label after it, a hint and a place for its error: the same shape as field(). */
+function checkField({ name, label, hint, checked }) {
+  const inputId = `f-${name}`;
+  const hintId = `${inputId}-hint`;
+  const errorId = `${inputId}-error`;
+  const input = h('input', { type: 'checkbox', id: inputId, name, checked, 'aria-describedby': `${hintId} ${errorId}` });
+  const error = h('p', { class: 'field-error', id: errorId, hidden: true });
+  const wrapper = h('div', { class: 'field', 'data-field': name },
+    h('div', { class: 'check' },
+      input,
+      h('label', { for: inputId }, label),
+      h('p', { class: 'event-desc', id: hintId }, hint)),
+    error);
+  return { wrapper, input, error };
+}
+
+/** How deliveries are sent: the rate limit (empty for none) and ordered delivery per ordering key. */
+function deliverySection(existing) {
+  const rateLimit = field({
+    name: 'rateLimit',
+    label: 'Rate limit (deliveries per second)',
+    hint: 'At most this many deliveries per second to this webhook, from 1 to 10,000. Deliveries over it wait their turn; none is dropped. Empty: no limit.',
+    input: h('input', { type: 'number', min: '1', max: '10000', step: '1', inputmode: 'numeric', autocomplete: 'off', value: existing?.rateLimit ? String(existing.rateLimit) : '' }),
+  });
+  const ordered = checkField({
+    name: 'ordered',
+    label: 'Ordered delivery',
+    hint: 'Events with the same ordering key (such as an order id) arrive one at a time, in the order they happened: the next waits until the one before succeeded or was given up.',
+    checked: existing?.ordered === true,
+  });
+  const element = h('fieldset', { class: 'group' },
+    h('legend', null, 'Delivery'),
+    rateLimit.wrapper,
+    ordered.wrapper);
+  return { element, rateLimit, ordered };
 }
 
 function eventsPicker(catalog, selected) {
@@ -244,6 +282,7 @@ export async function formView(ctx, subscriptionId) {
   description.input.value = existing?.description ?? '';
   const auth = authSection(existing?.auth ?? null);
   const events = eventsPicker(catalog, existing?.events ?? []);
+  const delivery = deliverySection(existing);
 
   const headers = pairsEditor({
     name: 'headers',
@@ -304,6 +343,7 @@ export async function formView(ctx, subscriptionId) {
 
   const fields = {
     name, url, description, payloadFilter, signatureScheme: scheme,
+    rateLimit: delivery.rateLimit, ordered: delivery.ordered,
     'auth.type': auth.fields.type, 'auth.username': auth.fields.username, 'auth.password': auth.fields.password,
     'auth.token': auth.fields.token, 'auth.headerName': auth.fields.headerName, 'auth.key': auth.fields.key,
   };
@@ -326,6 +366,10 @@ export async function formView(ctx, subscriptionId) {
     check('headers', pairProblems(headerRows, 'header', true));
     check('metadata', pairProblems(metadataRows, 'metadata key', false));
     check('filter', pairProblems(filterRows, 'attribute', false));
+    const limitText = delivery.rateLimit.input.value.trim();
+    // A number input reads '' for what is not a number ("1e", "abc"): badInput tells that from empty.
+    const limitBad = delivery.rateLimit.input.validity.badInput || (limitText !== '' && !/^[0-9]+$/.test(limitText));
+    if (limitBad) errors.rateLimit = ['Enter a whole number of deliveries per second, from 1 to 10,000, or leave it empty for no limit.'];
     let filterJson;
     const text = payloadFilter.input.value.trim();
     if (text !== '') {
@@ -355,6 +399,11 @@ export async function formView(ctx, subscriptionId) {
     if (filterJson !== undefined) body.payloadFilter = filterJson;
     else if (editing && existing.payloadFilter) body.payloadFilter = {};
     if (scheme.input.value !== '') body.signatureScheme = scheme.input.value;
+    // Empty means no limit: on an edit that clears a saved limit, 0 removes it.
+    if (limitText !== '' && !limitBad) body.rateLimit = Number(limitText);
+    else if (editing && existing.rateLimit) body.rateLimit = 0;
+    if (editing) body.ordered = delivery.ordered.input.checked;
+    else if (delivery.ordered.input.checked) body.ordered = true;
     return { body, auth: a, headers: headerMap, errors };
   };
 
@@ -446,6 +495,7 @@ export async function formView(ctx, subscriptionId) {
   description.wrapper,
   auth.element,
   events.element,
+  delivery.element,
   advanced,
   h('div', { class: 'actions' },
     submit,

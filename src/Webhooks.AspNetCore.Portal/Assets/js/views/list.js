@@ -1,6 +1,6 @@
 // The list: every webhook of the owner with its events, state and last-24-hours counts (seed 001's
 // table), the owner-wide counts above it, and the way to create one.
-import { h, fill, badge, isId } from '../dom.js';
+import { h, fill, badge, isId, time } from '../dom.js';
 import { describe } from '../api.js';
 
 const STATS_IDS_PER_REQUEST = 100;
@@ -40,6 +40,25 @@ export function stateCell(sub) {
     sub.disabledReason ? h('span', { class: 'reason' }, sub.disabledReason) : null);
 }
 
+/**
+ * How its deliveries are going, in words (never markup): "Failing since …" from the first failed
+ * attempt to the next success, and the endpoint's circuit when it is not closed: paused after
+ * repeated failures until a time, or probing with one delivery. Empty when all is well.
+ */
+export function healthNotes(sub) {
+  const notes = [];
+  if (sub.failingSince) notes.push(h('span', { class: 'health health-failing' }, 'Failing since ', time(sub.failingSince, true)));
+  const circuit = sub.endpoint?.circuit;
+  if (circuit === 'open') {
+    notes.push(h('span', { class: 'health health-paused' }, sub.endpoint.openUntil
+      ? ['Paused until ', time(sub.endpoint.openUntil, true), ' after repeated failures']
+      : 'Paused after repeated failures'));
+  } else if (circuit === 'halfOpen') {
+    notes.push(h('span', { class: 'health health-probing' }, 'Probing: one delivery is trying whether the endpoint works again'));
+  }
+  return notes;
+}
+
 function row(sub, cells) {
   const countCell = h('td', { 'data-label': 'Attempts, 24 h' }, h('span', { class: 'muted' }, '…'));
   cells.set(sub.id, countCell);
@@ -48,7 +67,7 @@ function row(sub, cells) {
       isId(sub.id, 'sub_') ? h('a', { href: `#/webhooks/${sub.id}` }, sub.name) : sub.name),
     h('td', { 'data-label': 'URL' }, h('span', { class: 'url' }, sub.url)),
     h('td', { 'data-label': 'Events' }, h('ul', { class: 'chips' }, sub.events.map((e) => h('li', null, e)))),
-    h('td', { 'data-label': 'State' }, stateCell(sub)),
+    h('td', { 'data-label': 'State' }, h('span', { class: 'state' }, stateCell(sub), healthNotes(sub))),
     countCell);
 }
 

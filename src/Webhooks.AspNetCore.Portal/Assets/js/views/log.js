@@ -36,7 +36,8 @@ export function deliveryLog(ctx, { subscriptionId = null, names = null, catalog 
   const row = (d) => h('tr', null,
     h('th', { scope: 'row', 'data-label': 'Created' }, link(d)),
     ownerWide ? h('td', { 'data-label': 'Webhook' }, names?.get(d.subscriptionId) ?? d.subscriptionId) : null,
-    h('td', { 'data-label': 'Event' }, h('code', null, d.eventType)),
+    h('td', { 'data-label': 'Event' }, h('code', null, d.eventType),
+      d.orderingKey ? h('span', { class: 'ordering-key' }, 'Key ', h('code', null, d.orderingKey)) : null),
     h('td', { 'data-label': 'Status' }, statusBadge(d.status, d.attemptCount)),
     h('td', { 'data-label': 'Attempts' }, String(d.attemptCount)),
     h('td', { 'data-label': 'Last answer' }, d.lastStatusCode ? String(d.lastStatusCode) : (d.lastError ? h('span', { class: 'error-text' }, d.lastError) : h('span', { class: 'muted' }, '—'))));
