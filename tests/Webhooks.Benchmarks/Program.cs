@@ -4,7 +4,8 @@
 //
 //   dotnet run -c Release --project tests/Webhooks.Benchmarks -- <scenario> [--quick] [--name value ...]
 //
-// Scenarios: throughput, postgres, publish, latency, fanout, memory, signing, all. Each prints a table
+// Scenarios: throughput, postgres, publish, latency, fanout, memory, signing, all; and queue (not in all:
+// the in-process cost per delivery without HTTP, CPU time, fastest round, for comparing two builds). Each prints a table
 // and writes artifacts/benchmarks/<scenario>.json (every figure, the settings, the machine's load, and
 // a top-level "ratio" for ratio scenarios). --quick runs smaller counts (a smoke pass of `all` in a
 // few minutes). Overrides: --deliveries, --concurrency, --callers, --rounds, --pg-deliveries,
@@ -18,7 +19,7 @@ using Webhooks.Benchmarks.Scenarios;
 var settings = new Settings(args);
 LibraryHost.PlainDataSource = args.Contains("--plain-data-source");
 Payload.EnvelopeBytes = settings.Count("body-bytes", 1024, 1024);
-string[] known = ["throughput", "postgres", "publish", "latency", "fanout", "memory", "signing", "all"];
+string[] known = ["throughput", "postgres", "publish", "latency", "fanout", "memory", "signing", "queue", "all"];
 if (!known.Contains(settings.Scenario))
 {
     Console.Error.WriteLine($"Unknown scenario '{settings.Scenario}'. Use one of: {string.Join(", ", known)} (and --quick for a smoke pass).");
@@ -42,6 +43,11 @@ await using (var receiver = await Receiver.StartAsync())
     if (Wants("throughput"))
     {
         await RunAsync("throughput", () => Throughput.InMemoryAsync(settings, receiver));
+    }
+
+    if (settings.Scenario == "queue")
+    {
+        await RunAsync("queue", () => Queue.RunAsync(settings));
     }
 
     if (Wants("memory"))

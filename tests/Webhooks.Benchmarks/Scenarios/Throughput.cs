@@ -26,21 +26,23 @@ public static class Throughput
         var library = new List<double>();
         var libraryAlloc = new List<double>();
         var baselineAlloc = new List<double>();
+        var libraryCpu = new List<double>();
+        var baselineCpu = new List<double>();
         for (int round = 0; round <= rounds; round++)
         {
             bool warmup = round == 0;
             int n = warmup ? Math.Min(deliveries, 4_000) : deliveries;
             // Alternate which goes first, so neither always runs on a warmer (or busier) machine.
-            double b = 0, l = 0, ba = 0, la = 0;
+            double b = 0, l = 0, ba = 0, la = 0, bc = 0, lc = 0;
             if (round % 2 == 0)
             {
-                (b, ba) = await BaselineAsync(receiver, body, n, concurrency);
-                (l, la) = await LibraryAsync(receiver, n, concurrency, callers, postgres: null, instances: 1);
+                (b, ba, bc) = await BaselineAsync(receiver, body, n, concurrency);
+                (l, la, lc) = await LibraryAsync(receiver, n, concurrency, callers, postgres: null, instances: 1);
             }
             else
             {
-                (l, la) = await LibraryAsync(receiver, n, concurrency, callers, postgres: null, instances: 1);
-                (b, ba) = await BaselineAsync(receiver, body, n, concurrency);
+                (l, la, lc) = await LibraryAsync(receiver, n, concurrency, callers, postgres: null, instances: 1);
+                (b, ba, bc) = await BaselineAsync(receiver, body, n, concurrency);
             }
 
             if (warmup)
@@ -57,7 +59,9 @@ public static class Throughput
             library.Add(l);
             baselineAlloc.Add(ba);
             libraryAlloc.Add(la);
-            Console.WriteLine($"  round {round}: hand-written {b,9:N0}/s   library {l,9:N0}/s   ratio {l / b:0.000}   allocated/delivery {ba:N0} B vs {la:N0} B");
+            baselineCpu.Add(bc);
+            libraryCpu.Add(lc);
+            Console.WriteLine($"  round {round}: hand-written {b,9:N0}/s   library {l,9:N0}/s   ratio {l / b:0.000}   allocated/delivery {ba:N0} B vs {la:N0} B   CPU/delivery {bc:N1} µs vs {lc:N1} µs");
         }
 
         var ratios = baseline.Zip(library, (b, l) => l / b).ToList();
@@ -69,7 +73,9 @@ public static class Throughput
             .Figure("baselineMedianPerSecond", Math.Round(Stats.Median(baseline)), Stats.N(Stats.Median(baseline)))
             .Figure("libraryMedianPerSecond", Math.Round(Stats.Median(library)), Stats.N(Stats.Median(library)))
             .Figure("baselineAllocatedBytesPerDelivery", Math.Round(Stats.Median(baselineAlloc)), Stats.N(Stats.Median(baselineAlloc)) + " B (whole process, receiver included)")
-            .Figure("libraryAllocatedBytesPerDelivery", Math.Round(Stats.Median(libraryAlloc)), Stats.N(Stats.Median(libraryAlloc)) + " B (whole process, receiver included)");
+            .Figure("libraryAllocatedBytesPerDelivery", Math.Round(Stats.Median(libraryAlloc)), Stats.N(Stats.Median(libraryAlloc)) + " B (whole process, receiver included)")
+            .Figure("baselineCpuMicrosecondsPerDelivery", Report.Array(baselineCpu), Stats.N(Stats.Median(baselineCpu), "0.0") + " µs median (process CPU time, receiver included)")
+            .Figure("libraryCpuMicrosecondsPerDelivery", Report.Array(libraryCpu), Stats.N(Stats.Median(libraryCpu), "0.0") + " µs median (process CPU time, receiver included; steadier than rates on a loaded machine)");
         return report;
     }
 
@@ -95,9 +101,9 @@ public static class Throughput
         {
             bool warmup = round == 0;
             int n = warmup ? Math.Min(deliveries, 400) : deliveries;
-            var (b, _) = await BaselineAsync(receiver, body, Math.Max(n, 4_000), concurrency);
-            var (l1, _) = await PostgresRoundAsync(server, receiver, n, concurrency, callers, 1);
-            var (l2, _) = await PostgresRoundAsync(server, receiver, n, concurrency, callers, 2);
+            var (b, _, _) = await BaselineAsync(receiver, body, Math.Max(n, 4_000), concurrency);
+            var (l1, _, _) = await PostgresRoundAsync(server, receiver, n, concurrency, callers, 1);
+            var (l2, _, _) = await PostgresRoundAsync(server, receiver, n, concurrency, callers, 2);
             if (warmup)
             {
                 continue;
@@ -161,13 +167,14 @@ public static class Throughput
         }
     }
 
-    /// <summary>The hand-written loop: <paramref name="concurrency"/> workers sign and post until <paramref name="n"/> are sent. Returns deliveries/s and bytes allocated per delivery.</summary>
-    public static async Task<(double Rate, double Allocated)> BaselineAsync(Receiver receiver, byte[] body, int n, int concurrency)
+    /// <summary>The hand-written loop: <paramref name="concurrency"/> workers sign and post until <paramref name="n"/> are sent. Returns deliveries/s, bytes allocated and process CPU µs per delivery.</summary>
+    public static async Task<(double Rate, double Allocated, double CpuMicroseconds)> BaselineAsync(Receiver receiver, byte[] body, int n, int concurrency)
     {
         using var sender = new HandWrittenSender(concurrency);
         long next = 0;
         long from = receiver.Arrived;
         long allocated = GC.GetTotalAllocatedBytes(precise: false);
+        var cpu = CpuTime();
         var sw = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
         {
@@ -178,14 +185,21 @@ public static class Throughput
         })));
         sw.Stop();
         await receiver.WaitForAsync(from, n, TimeSpan.FromMinutes(2));
-        return (n / sw.Elapsed.TotalSeconds, (GC.GetTotalAllocatedBytes(false) - allocated) / (double)n);
+        return (n / sw.Elapsed.TotalSeconds, (GC.GetTotalAllocatedBytes(false) - allocated) / (double)n, (CpuTime() - cpu).TotalMicroseconds / n);
+    }
+
+    /// <summary>CPU time used by this process so far (every thread: the sender under test, the receiver, the runtime).</summary>
+    private static TimeSpan CpuTime()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime;
     }
 
     /// <summary>
     /// The library: a started host (or several on one database), <paramref name="callers"/> concurrent
     /// publishers spread over them; timed from the first publish until the receiver has every delivery.
     /// </summary>
-    public static async Task<(double Rate, double Allocated)> LibraryAsync(Receiver receiver, int n, int concurrency, int callers, string? postgres, int instances)
+    public static async Task<(double Rate, double Allocated, double CpuMicroseconds)> LibraryAsync(Receiver receiver, int n, int concurrency, int callers, string? postgres, int instances)
     {
         var hosts = new LibraryHost[instances];
         for (int i = 0; i < instances; i++)
@@ -206,6 +220,7 @@ public static class Throughput
             long from = receiver.Arrived;
             GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
             long allocated = GC.GetTotalAllocatedBytes(precise: false);
+            var cpu = CpuTime();
             var sw = Stopwatch.StartNew();
             await Task.WhenAll(Enumerable.Range(0, callers).Select(c => Task.Run(async () =>
             {
@@ -217,7 +232,7 @@ public static class Throughput
             })));
             await receiver.WaitForAsync(from, n, TimeSpan.FromMinutes(5));
             sw.Stop();
-            return (n / sw.Elapsed.TotalSeconds, (GC.GetTotalAllocatedBytes(false) - allocated) / (double)n);
+            return (n / sw.Elapsed.TotalSeconds, (GC.GetTotalAllocatedBytes(false) - allocated) / (double)n, (CpuTime() - cpu).TotalMicroseconds / n);
         }
         finally
         {
@@ -228,7 +243,7 @@ public static class Throughput
         }
     }
 
-    private static async Task<(double Rate, double Allocated)> PostgresRoundAsync(PostgresServer server, Receiver receiver, int n, int concurrency, int callers, int instances)
+    private static async Task<(double Rate, double Allocated, double CpuMicroseconds)> PostgresRoundAsync(PostgresServer server, Receiver receiver, int n, int concurrency, int callers, int instances)
     {
         var database = await server.CreateDatabaseAsync();
         try
