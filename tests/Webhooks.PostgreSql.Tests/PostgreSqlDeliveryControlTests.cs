@@ -131,6 +131,28 @@ public sealed class PostgreSqlDeliveryControlTests(PostgresCluster cluster, ITes
     }
 
     [Fact]
+    public async Task RateLimit_SubscriptionDeleted_ItsSendSlotRowGoesWithIt()
+    {
+        const string schema = "rate_limit_delete";
+        var cs = await cluster.CreateDatabaseAsync("ratelimitdelete");
+        await using var receiver = await TestReceiver.StartAsync();
+        await using var a = await PgHosts.StartAsync(cs, schema);
+        var kept = await a.Subscriptions.CreateAsync(null, new WebhookSubscriptionDefinition { Name = "kept", Url = receiver.Url("/kept"), Events = ["order.created"], RateLimit = 5 });
+        var gone = await a.Subscriptions.CreateAsync(null, new WebhookSubscriptionDefinition { Name = "gone", Url = receiver.Url("/gone"), Events = ["order.created"], RateLimit = 5 });
+        await a.Publisher.PublishAsync("order.created", new { id = 1 });
+        await receiver.WaitForAsync(2, TimeSpan.FromSeconds(30));
+        (await Pg.ScalarAsync<long>(cs, $"SELECT count(*) FROM \"{schema}\".rate_limits")).Should().Be(2, "each limited subscription took a send slot");
+
+        (await a.Subscriptions.DeleteAsync(null, gone.Subscription.Id, gone.Subscription.Version)).Should().BeTrue();
+
+        (await Pg.ScalarAsync<long>(cs, $"SELECT count(*) FROM \"{schema}\".rate_limits WHERE subscription_id = '{gone.Subscription.Id}'")).Should().Be(0, "a deleted subscription leaves no send-slot row behind");
+        (await Pg.ScalarAsync<long>(cs, $"SELECT count(*) FROM \"{schema}\".rate_limits WHERE subscription_id = '{kept.Subscription.Id}'")).Should().Be(1, "other subscriptions keep theirs");
+        (await a.Subscriptions.DeleteAsync(null, gone.Subscription.Id)).Should().BeFalse("already deleted");
+        (await a.Subscriptions.DeleteAsync(null, kept.Subscription.Id)).Should().BeTrue("a delete without a version still works");
+        (await Pg.ScalarAsync<long>(cs, $"SELECT count(*) FROM \"{schema}\".rate_limits")).Should().Be(0);
+    }
+
+    [Fact]
     public async Task Ordered_TwoInstances_FirstAttemptsFail_EachKeyArrivesInPublishOrder()
     {
         const string schema = "ordered";

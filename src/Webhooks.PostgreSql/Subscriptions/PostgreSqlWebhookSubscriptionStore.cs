@@ -43,10 +43,19 @@ internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDataba
 
     private readonly string _version = db.Sql("SELECT version FROM {s}.subscriptions WHERE id = @id");
 
-    private readonly string _delete = db.Sql("DELETE FROM {s}.subscriptions WHERE id = @id");
+    // The subscription's send-slot row (rate limits) goes with it: nothing else would ever remove it.
+    private readonly string _delete = db.Sql("""
+        WITH d AS (DELETE FROM {s}.subscriptions WHERE id = @id RETURNING id),
+             r AS (DELETE FROM {s}.rate_limits WHERE subscription_id IN (SELECT id FROM d))
+        SELECT count(*) FROM d
+        """);
 
     // Compare and delete in one statement: a concurrent update that commits first changes the version, and this deletes nothing.
-    private readonly string _deleteVersion = db.Sql("DELETE FROM {s}.subscriptions WHERE id = @id AND version = @version");
+    private readonly string _deleteVersion = db.Sql("""
+        WITH d AS (DELETE FROM {s}.subscriptions WHERE id = @id AND version = @version RETURNING id),
+             r AS (DELETE FROM {s}.rate_limits WHERE subscription_id IN (SELECT id FROM d))
+        SELECT count(*) FROM d
+        """);
 
     public async Task<WebhookSubscription> CreateAsync(WebhookSubscription subscription, CancellationToken cancellationToken)
     {
@@ -174,7 +183,7 @@ internal sealed class PostgreSqlWebhookSubscriptionStore(PostgreSqlWebhookDataba
             command.Parameters.AddWithValue("version", expected);
         }
 
-        if (await ExecuteNonQueryAsync(command, cancellationToken).ConfigureAwait(false) > 0)
+        if (await ExecuteScalarAsync(command, cancellationToken).ConfigureAwait(false) is long deleted && deleted > 0)
         {
             return true;
         }
