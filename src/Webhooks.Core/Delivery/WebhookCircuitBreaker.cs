@@ -104,15 +104,6 @@ internal sealed partial class WebhookCircuitBreaker(IOptions<WebhookOptions> opt
         }
     }
 
-    /// <summary>The circuit of <paramref name="endpoint"/>: open until when, or <see langword="null"/> when closed.</summary>
-    public DateTimeOffset? OpenUntil(string endpoint)
-    {
-        lock (_circuits)
-        {
-            return _circuits.TryGetValue(endpoint, out var c) ? c.OpenUntil : null;
-        }
-    }
-
     /// <summary>The circuit of the endpoint <paramref name="url"/> is sent to, as this process sees it now.</summary>
     public WebhookEndpointCircuit StateOf(string url)
     {

@@ -48,7 +48,7 @@ public sealed class CircuitBreakerTests
         breaker.TryPass(e, out _).Should().BeTrue();
         breaker.Record(e, Answer(204)).Closed.Should().BeTrue();
         breaker.TryPass(e, out _).Should().BeTrue();
-        breaker.OpenUntil(e).Should().BeNull();
+        breaker.StateOf(e).OpenUntil.Should().BeNull();
     }
 
     [Theory]
