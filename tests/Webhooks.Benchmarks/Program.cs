@@ -4,7 +4,8 @@
 //
 //   dotnet run -c Release --project tests/Webhooks.Benchmarks -- <scenario> [--quick] [--name value ...]
 //
-// Scenarios: throughput, postgres, publish, latency, fanout, memory, signing, all; and queue (not in all:
+// Scenarios: throughput, postgres, publish, latency, fanout, memory, signing, all; drain (not in all: PostgreSQL
+// deliveries/s from a backlog, one instance, with no publishing alongside); and queue (not in all:
 // the in-process cost per delivery without HTTP, CPU time, fastest round, for comparing two builds). Each prints a table
 // and writes artifacts/benchmarks/<scenario>.json (every figure, the settings, the machine's load, and
 // a top-level "ratio" for ratio scenarios). --quick runs smaller counts (a smoke pass of `all` in a
@@ -19,7 +20,7 @@ using Webhooks.Benchmarks.Scenarios;
 var settings = new Settings(args);
 LibraryHost.PlainDataSource = args.Contains("--plain-data-source");
 Payload.EnvelopeBytes = settings.Count("body-bytes", 1024, 1024);
-string[] known = ["throughput", "postgres", "publish", "latency", "fanout", "memory", "signing", "queue", "all"];
+string[] known = ["throughput", "postgres", "publish", "latency", "fanout", "memory", "signing", "queue", "drain", "all"];
 if (!known.Contains(settings.Scenario))
 {
     Console.Error.WriteLine($"Unknown scenario '{settings.Scenario}'. Use one of: {string.Join(", ", known)} (and --quick for a smoke pass).");
@@ -63,7 +64,7 @@ await using (var receiver = await Receiver.StartAsync())
     PostgresServer? server = null;
     try
     {
-        if (Wants("postgres") || Wants("publish") || Wants("latency"))
+        if (Wants("postgres") || Wants("publish") || Wants("latency") || settings.Scenario == "drain")
         {
             server = await PostgresServer.StartAsync();
         }
@@ -76,6 +77,11 @@ await using (var receiver = await Receiver.StartAsync())
         if (Wants("publish"))
         {
             await RunAsync("publish", () => Publish.RunAsync(settings, server!));
+        }
+
+        if (settings.Scenario == "drain")
+        {
+            await RunAsync("drain", () => Drain.RunAsync(settings, receiver, server!));
         }
 
         if (Wants("postgres"))

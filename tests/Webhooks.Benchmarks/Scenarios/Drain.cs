@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using Webhooks.Benchmarks.Harness;
+
+namespace Webhooks.Benchmarks.Scenarios;
+
+/// <summary>
+/// The PostgreSQL scenario's two halves apart: publish <c>n</c> with no dispatcher running, then start
+/// one dispatcher instance and time until the receiver has every delivery (the drain rate).
+/// </summary>
+public static class Drain
+{
+    public static async Task<Report> RunAsync(Settings settings, Receiver receiver, PostgresServer server)
+    {
+        int n = settings.Count("pg-deliveries", 4_000, 600);
+        int concurrency = settings.Count("concurrency", 16, 16);
+        int rounds = settings.Count("pg-rounds", 3, 1);
+        var report = new Report("drain") { Target = "report: deliveries/s from a backlog (PostgreSQL, one instance)" };
+        report.Setting("deliveries", n).Setting("concurrency", concurrency).Setting("rounds", rounds);
+        var rates = new List<double>();
+        for (int round = 0; round <= rounds; round++)
+        {
+            var database = await server.CreateDatabaseAsync();
+            try
+            {
+                await using (var publisher = LibraryHost.Create(concurrency, database, dispatcher: false))
+                {
+                    await publisher.SubscribeAsync(receiver.Url);
+                    var data = Payload.Data(1);
+                    long next = 0;
+                    int count = round == 0 ? 400 : n;
+                    await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+                    {
+                        while (Interlocked.Increment(ref next) <= count)
+                        {
+                            await publisher.Publisher.PublishAsync(Payload.EventType, data);
+                        }
+                    })));
+
+                    long from = receiver.Arrived;
+                    await PostgresServer.ResetStatementsAsync(database);
+                    await using var host = LibraryHost.Create(concurrency, database, retained: count);
+                    var sw = Stopwatch.StartNew();
+                    await host.StartAsync();
+                    await receiver.WaitForAsync(from, count, TimeSpan.FromMinutes(5));
+                    sw.Stop();
+                    if (round > 0)
+                    {
+                        rates.Add(count / sw.Elapsed.TotalSeconds);
+                        Console.WriteLine($"  round {round}: drained {count / sw.Elapsed.TotalSeconds,8:N0} deliveries/s");
+                        foreach (var t in await PostgresServer.TopStatementsAsync(database, 8))
+                        {
+                            Console.WriteLine($"    {t.Calls / (double)count,6:0.000} per delivery  {t.MeanMs,7:0.000} ms mean  {t.MeanPlanMs,6:0.000} ms plan  {t.Query}");
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                await server.DropDatabaseAsync(database);
+            }
+        }
+
+        report.Ratio = null;
+        report.Figure("drainPerSecond", Report.Array(rates))
+            .Figure("drainMedianPerSecond", Math.Round(Stats.Median(rates)), Stats.N(Stats.Median(rates)) + " deliveries/s from a backlog, one instance");
+        return report;
+    }
+}
