@@ -117,6 +117,66 @@ public sealed class PostgresServer : IAsyncDisposable
         return list;
     }
 
+    /// <summary>
+    /// CPU time the whole cluster has used so far (Linux /proc, clock ticks): the postmaster and its
+    /// exited children (backends that ended, counted when reaped) plus every child still running.
+    /// Subtract two readings to get what a round cost the database server; zero where /proc is missing.
+    /// </summary>
+    public TimeSpan CpuTime()
+    {
+        try
+        {
+            int postmaster = int.Parse(File.ReadLines(Path.Combine(_dir, "data", "postmaster.pid")).First(), System.Globalization.CultureInfo.InvariantCulture);
+            long ticks = Ticks(postmaster, withChildren: true);
+            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            {
+                if (int.TryParse(Path.GetFileName(dir), out int pid) && pid != postmaster && ParentOf(pid) == postmaster)
+                {
+                    ticks += Ticks(pid, withChildren: false);
+                }
+            }
+
+            return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ is 100 on Linux
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or InvalidOperationException)
+        {
+            return TimeSpan.Zero;
+        }
+
+        // /proc/<pid>/stat: fields after the ")" that ends the command name; ppid is field 4, utime..cstime 14-17.
+        static string[] Fields(int pid)
+        {
+            var text = File.ReadAllText($"/proc/{pid}/stat");
+            return text[(text.LastIndexOf(')') + 2)..].Split(' ');
+        }
+
+        static int ParentOf(int pid)
+        {
+            try
+            {
+                return int.Parse(Fields(pid)[1], System.Globalization.CultureInfo.InvariantCulture);
+            }
+            catch (IOException)
+            {
+                return -1; // gone meanwhile
+            }
+        }
+
+        static long Ticks(int pid, bool withChildren)
+        {
+            try
+            {
+                var f = Fields(pid);
+                long t = long.Parse(f[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(f[12], System.Globalization.CultureInfo.InvariantCulture);
+                return withChildren ? t + long.Parse(f[13], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(f[14], System.Globalization.CultureInfo.InvariantCulture) : t;
+            }
+            catch (IOException)
+            {
+                return 0;
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();

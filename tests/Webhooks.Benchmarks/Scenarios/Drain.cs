@@ -17,6 +17,8 @@ public static class Drain
         var report = new Report("drain") { Target = "report: deliveries/s from a backlog (PostgreSQL, one instance)" };
         report.Setting("deliveries", n).Setting("concurrency", concurrency).Setting("rounds", rounds);
         var rates = new List<double>();
+        var serverCpu = new List<double>();
+        var processCpu = new List<double>();
         for (int round = 0; round <= rounds; round++)
         {
             var database = await server.CreateDatabaseAsync();
@@ -39,14 +41,20 @@ public static class Drain
                     long from = receiver.Arrived;
                     await PostgresServer.ResetStatementsAsync(database);
                     await using var host = LibraryHost.Create(concurrency, database, retained: count);
+                    var pgCpu = server.CpuTime();
+                    var appCpu = Process.GetCurrentProcess().TotalProcessorTime;
                     var sw = Stopwatch.StartNew();
                     await host.StartAsync();
                     await receiver.WaitForAsync(from, count, TimeSpan.FromMinutes(5));
                     sw.Stop();
+                    double pgMicros = (server.CpuTime() - pgCpu).TotalMicroseconds / count;
+                    double appMicros = (Process.GetCurrentProcess().TotalProcessorTime - appCpu).TotalMicroseconds / count;
                     if (round > 0)
                     {
                         rates.Add(count / sw.Elapsed.TotalSeconds);
-                        Console.WriteLine($"  round {round}: drained {count / sw.Elapsed.TotalSeconds,8:N0} deliveries/s");
+                        serverCpu.Add(pgMicros);
+                        processCpu.Add(appMicros);
+                        Console.WriteLine($"  round {round}: drained {count / sw.Elapsed.TotalSeconds,8:N0} deliveries/s   CPU per delivery: PostgreSQL {pgMicros,7:N0} µs, this process {appMicros,7:N0} µs (receiver included)");
                         foreach (var t in await PostgresServer.TopStatementsAsync(database, 8))
                         {
                             Console.WriteLine($"    {t.Calls / (double)count,6:0.000} per delivery  {t.MeanMs,7:0.000} ms mean  {t.MeanPlanMs,6:0.000} ms plan  {t.Query}");
@@ -62,7 +70,9 @@ public static class Drain
 
         report.Ratio = null;
         report.Figure("drainPerSecond", Report.Array(rates))
-            .Figure("drainMedianPerSecond", Math.Round(Stats.Median(rates)), Stats.N(Stats.Median(rates)) + " deliveries/s from a backlog, one instance");
+            .Figure("drainMedianPerSecond", Math.Round(Stats.Median(rates)), Stats.N(Stats.Median(rates)) + " deliveries/s from a backlog, one instance")
+            .Figure("postgresCpuMicrosecondsPerDelivery", Math.Round(Stats.Median(serverCpu)), Stats.N(Stats.Median(serverCpu)) + " µs (the database server's processes, median)")
+            .Figure("processCpuMicrosecondsPerDelivery", Math.Round(Stats.Median(processCpu)), Stats.N(Stats.Median(processCpu)) + " µs (this process: dispatcher, Npgsql, receiver; median)");
         return report;
     }
 }
