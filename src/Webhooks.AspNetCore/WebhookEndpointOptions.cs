@@ -23,4 +23,17 @@ public sealed class WebhookEndpointOptions
     /// </summary>
     /// <value>The default value is <see cref="ClaimTypes.NameIdentifier"/>.</value>
     public string OwnerClaimType { get; set; } = ClaimTypes.NameIdentifier;
+
+    /// <summary>
+    /// Origins (<c>https://app.example.com</c>: scheme, host and port if not the default, no path)
+    /// whose pages may send the endpoints a cross-origin POST without an <c>Authorization</c> header,
+    /// that is one a browser sends with the app's cookies alone. Any other such POST from another
+    /// origin, including a sibling subdomain, is refused with 403 (a form on another site could send
+    /// it in a signed-in person's name). JSON requests, PUT, PATCH, DELETE and requests with an
+    /// <c>Authorization</c> header are never refused for their origin: browsers send them across
+    /// origins only after a CORS preflight, which the app's CORS policy decides. Clients that are
+    /// not browsers are not affected.
+    /// </summary>
+    /// <value>The default value is empty: only the app's own origin.</value>
+    public IList<string> TrustedOrigins { get; } = [];
 }

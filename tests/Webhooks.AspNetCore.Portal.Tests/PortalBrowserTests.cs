@@ -653,6 +653,7 @@ public sealed class PortalBrowserTests(BrowserFixture fixture) : IAsyncLifetime
             () => page.GetByRole(AriaRole.Button, new() { Name = "Claim your prize" }).ClickAsync(),
             r => r.Url.EndsWith($"/webhooks/{id}/enable", StringComparison.Ordinal));
         answer.Status.Should().Be(400);
+        (await answer.Request.AllHeadersAsync()).Should().Contain("sec-fetch-site", "same-site", "what MapWebhooks() refuses cross-origin posts by when the portal's token check is not there");
         await page.WaitForURLAsync($"{app.BaseUrl}/webhooks/{id}/enable");
         (await page.ContentAsync()).Should().Contain("antiforgery", "the cookie reached the app (no 401): the token is what refused it");
         (await app.Subscriptions.GetAsync(owner, id))!.Active.Should().BeFalse("the forged change did not happen");

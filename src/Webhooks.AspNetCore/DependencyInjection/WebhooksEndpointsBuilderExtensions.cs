@@ -82,6 +82,14 @@ internal sealed class WebhookEndpointOptionsValidator : IValidateOptions<Webhook
             failures.Add("Webhooks endpoints: OwnerClaimType must name a claim type, such as ClaimTypes.NameIdentifier or \"sub\".");
         }
 
+        foreach (var origin in options.TrustedOrigins)
+        {
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.PathAndQuery != "/" || origin.EndsWith('/') || uri.UserInfo.Length > 0 || uri.Fragment.Length > 0)
+            {
+                failures.Add($"Webhooks endpoints: TrustedOrigins has '{origin}'; give an origin such as https://app.example.com (scheme, host, port if not the default; no path or trailing slash).");
+            }
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

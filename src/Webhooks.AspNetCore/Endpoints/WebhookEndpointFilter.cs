@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Webhooks.AspNetCore.Owners;
 using Webhooks.Core;
 
@@ -15,7 +16,8 @@ internal sealed class WebhookOwnerNotRequiredMetadata
 }
 
 /// <summary>
-/// Runs around every management endpoint: resolves the caller's owner (403 when there is none)
+/// Runs around every management endpoint: refuses cross-origin browser posts sent with cookies alone
+/// (<see cref="WebhookCrossOriginCheck"/>), resolves the caller's owner (403 when there is none)
 /// and turns the core's typed exceptions into ProblemDetails: validation 400, conflict 409,
 /// stale version 412. Handlers stay a thin layer over the engine's managers.
 /// </summary>
@@ -31,6 +33,12 @@ internal sealed class WebhookEndpointFilter : IEndpointFilter
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
+        var options = http.RequestServices.GetRequiredService<IOptions<WebhookEndpointOptions>>().Value;
+        if (WebhookCrossOriginCheck.Refusal(http.Request, options.TrustedOrigins) is { } refusal)
+        {
+            return WebhookProblems.Problem(StatusCodes.Status403Forbidden, "Cross-origin request refused.", refusal);
+        }
+
         try
         {
             if (http.GetEndpoint()?.Metadata.GetMetadata<WebhookOwnerNotRequiredMetadata>() is null)
