@@ -2,7 +2,7 @@ namespace Webhooks.Core.Delivery;
 
 /// <summary>
 /// One delivery held by <see cref="InMemoryWebhookDeliveryStore"/>, laid out for a long backlog: a
-/// pending delivery of the engine's making is this object alone (88 bytes), beside the message it
+/// pending delivery of the engine's making is this object alone (80 bytes), beside the message it
 /// shares with its siblings. The id is kept as the 128-bit number a <c>dlv_</c> id spells (the string
 /// is made again when asked for); times are UTC ticks; the creation time is the message's unless it
 /// differs; anything a fresh delivery does not have (an ordering key, an id of another shape, a
@@ -15,27 +15,28 @@ internal sealed class InMemoryDeliveryEntry
     private const string Alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     private const int IdLength = 30; // "dlv_" + 26 base32 characters
 
-    private const byte ParkedFlag = 1, LeasedFlag = 2, InFifoFlag = 4, FinishedFlag = 8, RemovedFlag = 16, TextIdFlag = 32;
+    // _state: the sequence in the low 52 bits, then six flags, then the status (5 bits): one long where
+    // a long, an int and a byte would take 16 bytes with padding.
+    private const int FlagShift = 52, StatusShift = 58;
+    private const long SeqMask = (1L << FlagShift) - 1, StatusMask = 31L << StatusShift;
+    private const long ParkedFlag = 1L << FlagShift, LeasedFlag = 2L << FlagShift, InFifoFlag = 4L << FlagShift,
+        FinishedFlag = 8L << FlagShift, RemovedFlag = 16L << FlagShift, TextIdFlag = 32L << FlagShift;
 
     // null, the only attempt (a WebhookAttempt), or an InMemoryDeliveryExtras.
     private object? _more;
     private readonly ulong _idHigh;
     private readonly ulong _idLow;
     private long _nextAttemptAtTicks;
-    private byte _flags;
+    private long _state;
 
     public InMemoryDeliveryEntry(WebhookDelivery d, WebhookMessage message, long enqueueSeq)
     {
         Message = message;
         SubscriptionId = d.SubscriptionId;
         Status = d.Status;
-        if (TryParseId(d.Id, out _idHigh, out _idLow))
+        if (!TryParseId(d.Id, out _idHigh, out _idLow))
         {
-            _flags = 0;
-        }
-        else
-        {
-            _flags = TextIdFlag;
+            Set(TextIdFlag, true);
             Extras.TextId = d.Id;
         }
 
@@ -47,7 +48,7 @@ internal sealed class InMemoryDeliveryEntry
 
         if (d.CreatedAt.UtcTicks != message.CreatedAt.UtcTicks)
         {
-            Extras.CreatedAtTicks = d.CreatedAt.UtcTicks;
+            Extras.CreatedAt = new DateTimeOffset(d.CreatedAt.UtcTicks, TimeSpan.Zero);
         }
 
         if (d.AttemptCount != 0)
@@ -65,9 +66,25 @@ internal sealed class InMemoryDeliveryEntry
     public InMemoryDeliveryEntry? Next { get; set; }
 
     /// <summary>The queue sequence while pending (the due-queue tie-break and, while leased, the lease number), the finish sequence once finished.</summary>
-    public long Seq { get; set; }
+    public long Seq
+    {
+        get => _state & SeqMask;
+        set => _state = (_state & ~SeqMask) | (value & SeqMask); // 2^52 sequence numbers: over a century at a million a second
+    }
 
-    public WebhookDeliveryStatus Status { get; set; }
+    public WebhookDeliveryStatus Status
+    {
+        get => (WebhookDeliveryStatus)((_state & StatusMask) >> StatusShift);
+        set
+        {
+            if ((uint)value > 31)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "Not a delivery status.");
+            }
+
+            _state = (_state & ~StatusMask) | ((long)value << StatusShift);
+        }
+    }
 
     public bool Parked { get => Has(ParkedFlag); set => Set(ParkedFlag, value); }
 
@@ -87,7 +104,7 @@ internal sealed class InMemoryDeliveryEntry
 
     public long EnqueueSeq => (_more as InMemoryDeliveryExtras)?.EnqueueSeq ?? 0;
 
-    public DateTimeOffset CreatedAt => new(_more is InMemoryDeliveryExtras { CreatedAtTicks: not 0 and var t } ? t : Message.CreatedAt.UtcTicks, TimeSpan.Zero);
+    public DateTimeOffset CreatedAt => (_more as InMemoryDeliveryExtras)?.CreatedAt ?? new(Message.CreatedAt.UtcTicks, TimeSpan.Zero);
 
     public long NextAttemptAtTicks { get => _nextAttemptAtTicks; set => _nextAttemptAtTicks = value; }
 
@@ -296,9 +313,9 @@ internal sealed class InMemoryDeliveryEntry
         return buffer;
     }
 
-    private bool Has(byte flag) => (_flags & flag) != 0;
+    private bool Has(long flag) => (_state & flag) != 0;
 
-    private void Set(byte flag, bool on) => _flags = on ? (byte)(_flags | flag) : (byte)(_flags & ~flag);
+    private void Set(long flag, bool on) => _state = on ? _state | flag : _state & ~flag;
 
     public override string ToString() => Removed ? "(removed)" : Id;
 }

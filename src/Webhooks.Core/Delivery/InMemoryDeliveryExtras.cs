@@ -11,8 +11,8 @@ internal sealed class InMemoryDeliveryExtras
     /// <summary>The order within its line (subscription, ordering key).</summary>
     public long EnqueueSeq { get; set; }
 
-    /// <summary>The creation time when it differs from the message's (0: the message's).</summary>
-    public long CreatedAtTicks { get; set; }
+    /// <summary>The creation time (UTC) when it differs from the message's.</summary>
+    public DateTimeOffset? CreatedAt { get; set; }
 
     public int InitialAttemptCount { get; set; }
 
