@@ -4,8 +4,9 @@ namespace Webhooks.Core.Delivery;
 /// Entries sorted by id in one array: 8 bytes a delivery, where a tree node costs 48. Ids are made in
 /// increasing order, so an add is nearly always an append (one made earlier but enqueued a little later
 /// moves the few after it). A removed entry stays as a shell, skipped by every read, until the shells
-/// outnumber the live entries and one pass drops them all: a removal costs O(1) amortized however far
-/// from either end it is. Used under the store's lock.
+/// are an eighth of what is held and one pass drops them all: a removal costs O(1) amortized (about
+/// eight moves) however far from either end it is, and shells never cost more than an eighth again.
+/// Used under the store's lock.
 /// </summary>
 internal sealed class InMemoryDeliveryIndex
 {
@@ -87,11 +88,11 @@ internal sealed class InMemoryDeliveryIndex
         return lo;
     }
 
-    /// <summary>One of the entries held was removed from the store: drops the shells once they are as many as the live ones.</summary>
+    /// <summary>One of the entries held was removed from the store: drops the shells once they are an eighth of the entries held.</summary>
     public void NoteRemoved()
     {
         _removed++;
-        if (_removed > 16 && _removed * 2 > _count)
+        if (_removed > 16 && _removed * 8L > _count)
         {
             Compact();
         }

@@ -13,7 +13,7 @@ namespace Webhooks.Core.Delivery;
 /// are parked until it finishes (<see cref="IWebhookDeliveryOrdering"/>).
 /// </summary>
 /// <remarks>
-/// Laid out for a long backlog (about 120 bytes a pending delivery besides its message): each delivery
+/// Laid out for a long backlog (about 110 bytes a pending delivery besides its message): each delivery
 /// is one <see cref="InMemoryDeliveryEntry"/>, listed in three id-sorted arrays (all, by subscription,
 /// by owner: <see cref="InMemoryDeliveryIndex"/>) rather than a dictionary and two trees. A delivery
 /// waiting for its first attempt is due when it was enqueued, so those wait in a linked line in
