@@ -540,7 +540,16 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         else if (line.Min is { Parked: true } next)
         {
             next.Parked = false;
-            Schedule(next, next.NextAttemptAt ?? time.GetUtcNow());
+            if (next.Leased)
+            {
+                // An expired lease not taken over yet: its holder may still report, so its sequence (the lease
+                // number) stays. Parking took its queue slot out, so that sequence has no other live slot.
+                _due.Enqueue(next, (next.NextAttemptAtTicks, next.Seq));
+            }
+            else
+            {
+                Schedule(next, next.NextAttemptAt ?? time.GetUtcNow());
+            }
         }
     }
 

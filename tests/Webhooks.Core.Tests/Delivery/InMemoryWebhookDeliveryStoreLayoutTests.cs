@@ -168,6 +168,30 @@ public sealed class InMemoryWebhookDeliveryStoreLayoutTests
     }
 
     [Fact]
+    public async Task ExpiredLease_ParkedBehindARedeliveryAndFreedAgain_StillHeldUntilTakenOver()
+    {
+        var time = new FakeTimeProvider(T0);
+        var store = Store(time);
+        await store.EnqueueAsync(Message("msg_1"), [Delivery("dlv_a", "msg_1") with { OrderingKey = "k" }, Delivery("dlv_b", "msg_1") with { OrderingKey = "k" }], null, default);
+        var a = (await store.LeaseAsync(10, TimeSpan.FromSeconds(30), default)).Single();
+        await store.CompleteAttemptAsync(a, Ok(1), new(WebhookDeliveryStatus.Succeeded), default);
+        var b = (await store.LeaseAsync(10, TimeSpan.FromSeconds(30), default)).Single();
+        b.Delivery.Id.Should().Be("dlv_b");
+
+        // b's lease expires; a comes back first in the line, so b waits behind it instead of being taken over.
+        time.Advance(TimeSpan.FromSeconds(31));
+        (await store.RedeliverAsync("dlv_a", default)).Should().BeTrue();
+        var again = (await store.LeaseAsync(10, TimeSpan.FromSeconds(30), default)).Single();
+        again.Delivery.Id.Should().Be("dlv_a");
+        await store.CompleteAttemptAsync(again, Ok(2), new(WebhookDeliveryStatus.Succeeded), default);
+
+        // Nobody took b over, so its holder may still report (as with any expired lease not taken over).
+        (await store.CompleteAttemptAsync(b, Ok(1), new(WebhookDeliveryStatus.Succeeded), default)).Should().BeTrue();
+        (await store.LeaseAsync(10, TimeSpan.FromSeconds(30), default)).Should().BeEmpty();
+        (await store.GetAsync("dlv_b", default))!.Delivery.Status.Should().Be(WebhookDeliveryStatus.Succeeded);
+    }
+
+    [Fact]
     public async Task AttemptRecord_KeepsEveryAttempt_TheLastError_AndUtcTimes()
     {
         var time = new FakeTimeProvider(T0);
