@@ -4,37 +4,52 @@ using Microsoft.Extensions.Options;
 namespace Webhooks.Core.Delivery;
 
 /// <summary>
-/// The in-process queue and attempt log, with every optional capability. Due deliveries sit in a
-/// priority queue by due time, so leasing costs O(log n) per delivery; a message's payload is one
+/// The in-process queue and attempt log, with every optional capability. A message's payload is one
 /// buffer shared by all its deliveries. Finished deliveries beyond
 /// <see cref="WebhookOptions.InMemoryRetainedDeliveries"/> are dropped oldest first; pending ones
 /// never are. Its clock is the app's <see cref="TimeProvider"/>. Everything is lost when the
 /// process ends: use a durable store (SQLite, PostgreSQL) when that matters. Deliveries with an
-/// ordering key wait in a per-(subscription, key) line: only the first of a line is in the due queue,
-/// the others are parked until it finishes (<see cref="IWebhookDeliveryOrdering"/>).
+/// ordering key wait in a per-(subscription, key) line: only the first of a line is due, the others
+/// are parked until it finishes (<see cref="IWebhookDeliveryOrdering"/>).
 /// </summary>
+/// <remarks>
+/// Laid out for a long backlog (about 110 bytes a pending delivery besides its message): each delivery
+/// is one <see cref="InMemoryDeliveryEntry"/>, listed in three id-sorted arrays (all, by subscription,
+/// by owner: <see cref="InMemoryDeliveryIndex"/>) rather than a dictionary and two trees. A delivery
+/// waiting for its first attempt is due when it was enqueued, so those wait in a linked line in
+/// enqueue order (the link is a field of the entry: no slot elsewhere); only deliveries given another
+/// due time (a retry, a lease's expiry, a release) go to the priority queue, and a lease takes
+/// whichever of the two heads is earlier. Completing finds the entry by its lease number among the
+/// leased ones, not by id.
+/// </remarks>
 internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> options, TimeProvider time)
     : IWebhookDeliveryStore, IWebhookDeliveryLog, IWebhookDeliveryAdministration, IWebhookDeliveryStatistics, IWebhookDeliveryRetention, IWebhookDeliveryBacklog, IWebhookDeliveryOrdering
 {
+    private const string LeasePrefix = "lease_";
     private static readonly Task<bool> True = Task.FromResult(true);
     private static readonly Task<bool> False = Task.FromResult(false);
 
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, Entry> _deliveries = new(StringComparer.Ordinal);
-    private readonly PriorityQueue<Entry, (long DueTicks, long Seq)> _due = new(); // due time as UTC ticks: a smaller slot than a DateTimeOffset
-    private readonly Dictionary<string, SortedSet<string>> _bySubscription = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, SortedSet<string>> _byOwner = new(StringComparer.Ordinal);
+    private readonly InMemoryDeliveryIndex _all = new();
+    private readonly Dictionary<string, InMemoryDeliveryIndex> _bySubscription = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, InMemoryDeliveryIndex> _byOwner = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, InMemoryDeliveryEntry> _leased = [];
+    private readonly PriorityQueue<InMemoryDeliveryEntry, (long DueTicks, long Seq)> _due = new(); // due time as UTC ticks: a smaller slot than a DateTimeOffset
     private readonly Dictionary<(string Owner, string Key), (string MessageId, int Count, DateTimeOffset ExpiresAt)> _idempotency = [];
 
+    // Deliveries due at their enqueue time, in enqueue order (so in due order): linked through InMemoryDeliveryEntry.Next.
+    private InMemoryDeliveryEntry? _firstHead;
+    private InMemoryDeliveryEntry? _firstTail;
+    private long _firstTailTicks;
+
     // The pending deliveries of each (subscription, ordering key), in enqueue order: only the first may be leased.
-    private readonly Dictionary<(string SubscriptionId, string Key), SortedSet<Entry>> _lines = [];
+    private readonly Dictionary<(string SubscriptionId, string Key), SortedSet<InMemoryDeliveryEntry>> _lines = [];
 
     // Attempt counts per owner, subscription and minute (enough for any whole-minute bucket), of the
     // attempts of the deliveries still held: a delivery dropped takes its counts along.
     private readonly Dictionary<string, Dictionary<string, SortedDictionary<long, (int Ok, int Failed)>>> _stats = new(StringComparer.Ordinal);
-    private readonly Queue<(string Id, long FinishSeq)> _finished = new();
+    private readonly Queue<(InMemoryDeliveryEntry Entry, long FinishSeq)> _finished = new();
     private long _seq;
-    private long _leaseCounter;
     private int _finishedCount;
 
     public Task<WebhookEnqueueResult> EnqueueAsync(WebhookMessage message, IReadOnlyList<WebhookDelivery> deliveries, WebhookEnqueueContext? context, CancellationToken cancellationToken)
@@ -61,14 +76,14 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
             }
 
             var now = time.GetUtcNow();
+            var byOwner = deliveries.Count > 0 ? IndexOf(_byOwner, message.Owner ?? "") : null;
             foreach (var d in deliveries)
             {
-                var entry = new Entry(d, message);
-                _deliveries.Add(d.Id, entry);
-                IndexOf(_bySubscription, d.SubscriptionId).Add(d.Id);
-                IndexOf(_byOwner, message.Owner ?? "").Add(d.Id);
-                entry.EnqueueSeq = ++_seq;
-                ScheduleOrPark(entry, now);
+                var entry = new InMemoryDeliveryEntry(d, message, ++_seq);
+                _all.Add(entry);
+                IndexOf(_bySubscription, d.SubscriptionId).Add(entry);
+                byOwner!.Add(entry);
+                ScheduleOrPark(entry, now, first: true);
             }
 
             return Task.FromResult(new WebhookEnqueueResult(message.Id, deliveries.Count, IsDuplicate: false));
@@ -81,24 +96,24 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         lock (_gate)
         {
             var now = time.GetUtcNow();
-            while ((leases?.Count ?? 0) < maxCount && _due.TryPeek(out var entry, out var priority) && priority.DueTicks <= now.UtcTicks)
+            while ((leases?.Count ?? 0) < maxCount && TakeDue(now.UtcTicks) is { } entry)
             {
-                _due.Dequeue();
-                if (priority.Seq != entry.QueueSeq || entry.Status != WebhookDeliveryStatus.Pending)
-                {
-                    continue; // stale queue entry: the delivery was rescheduled or finished since
-                }
-
                 if (IsBlocked(entry))
                 {
                     entry.Parked = true; // an earlier delivery of its line came back (a redelivery): wait behind it
                     continue;
                 }
 
-                entry.Lease = ++_leaseCounter;
+                if (entry.Leased)
+                {
+                    _leased.Remove(entry.Seq); // its lease expired: taken over
+                }
+
                 var expiresAt = now + leaseDuration;
                 Schedule(entry, expiresAt); // taken over again if the holder never reports back
-                var leaseId = "lease_" + entry.Lease.ToString(CultureInfo.InvariantCulture);
+                entry.Leased = true;
+                _leased.Add(entry.Seq, entry);
+                var leaseId = LeasePrefix + entry.Seq.ToString(CultureInfo.InvariantCulture);
                 (leases ??= []).Add(new WebhookLease(entry.Snapshot(), entry.Message, leaseId, expiresAt));
             }
         }
@@ -111,23 +126,20 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         ArgumentNullException.ThrowIfNull(lease);
         lock (_gate)
         {
-            if (!_deliveries.TryGetValue(lease.Delivery.Id, out var entry) || !entry.Holds(lease))
+            if (HeldBy(lease) is not { } entry)
             {
                 return False;
             }
 
-            entry.Lease = 0;
+            _leased.Remove(entry.Seq);
+            entry.Leased = false;
             if (attempt is null)
             {
-                entry.LastError = transition.Reason;
+                entry.SetError(transition.Reason);
             }
             else
             {
                 entry.AddAttempt(attempt);
-                entry.AttemptCount = attempt.Number;
-                entry.LastAttemptAt = attempt.StartedAt;
-                entry.LastStatusCode = attempt.StatusCode;
-                entry.LastError = attempt.Error;
                 CountStats(entry, attempt, +1);
             }
 
@@ -139,7 +151,6 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
             else
             {
                 entry.NextAttemptAt = null;
-                entry.QueueSeq = -1;
                 LeaveLine(entry);
                 MarkFinished(entry);
             }
@@ -153,9 +164,10 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         ArgumentNullException.ThrowIfNull(lease);
         lock (_gate)
         {
-            if (_deliveries.TryGetValue(lease.Delivery.Id, out var entry) && entry.Holds(lease))
+            if (HeldBy(lease) is { } entry)
             {
-                entry.Lease = 0;
+                _leased.Remove(entry.Seq);
+                entry.Leased = false;
                 Schedule(entry, time.GetUtcNow() + delay);
                 return True;
             }
@@ -172,17 +184,15 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         lock (_gate)
         {
             var index = query.SubscriptionId is { } sid ? _bySubscription.GetValueOrDefault(sid) : _byOwner.GetValueOrDefault(query.Owner ?? "");
-            if (index is { Count: > 0 })
+            if (index is { LiveCount: > 0 })
             {
-                IEnumerable<string> view = query.Cursor is null
-                    ? index.Reverse()
-                    : string.CompareOrdinal(query.Cursor, index.Min) <= 0
-                        ? []
-                        : index.GetViewBetween(index.Min!, query.Cursor).Reverse().SkipWhile(id => id == query.Cursor);
-                foreach (var id in view)
+                // Newest first, from just below the cursor (an id already returned) when there is one.
+                int i = query.Cursor is { } cursor ? index.LowerBound(new InMemoryDeliveryKey(cursor)) : index.Count;
+                while (--i >= 0)
                 {
-                    var entry = _deliveries[id];
-                    if (entry.Message.Owner == query.Owner
+                    var entry = index[i];
+                    if (!entry.Removed
+                        && entry.Message.Owner == query.Owner
                         && (query.Status is null || entry.Status == query.Status)
                         && (query.EventType is null || entry.Message.EventType == query.EventType))
                     {
@@ -203,7 +213,7 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
     {
         lock (_gate)
         {
-            return Task.FromResult(_deliveries.TryGetValue(deliveryId, out var e)
+            return Task.FromResult(Find(deliveryId) is { } e
                 ? new WebhookDeliveryDetails(e.Snapshot(), e.GetAttempts())
                 : null);
         }
@@ -213,7 +223,7 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
     {
         lock (_gate)
         {
-            if (!_deliveries.TryGetValue(deliveryId, out var entry) || entry.Status == WebhookDeliveryStatus.Pending)
+            if (Find(deliveryId) is not { } entry || entry.Status == WebhookDeliveryStatus.Pending)
             {
                 return False;
             }
@@ -228,13 +238,13 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         int count = 0;
         lock (_gate)
         {
-            if (_bySubscription.TryGetValue(subscriptionId, out var ids))
+            if (_bySubscription.TryGetValue(subscriptionId, out var index))
             {
                 var now = time.GetUtcNow();
-                foreach (var id in ids)
+                for (int i = 0; i < index.Count; i++)
                 {
-                    var entry = _deliveries[id];
-                    if (entry.Status == WebhookDeliveryStatus.Failed && entry.CreatedAt >= since)
+                    var entry = index[i];
+                    if (!entry.Removed && entry.Status == WebhookDeliveryStatus.Failed && entry.CreatedAt >= since)
                     {
                         Requeue(entry, now);
                         count++;
@@ -288,7 +298,17 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         int removed = 0;
         lock (_gate)
         {
-            foreach (var entry in _deliveries.Values.Where(e => e.Status != WebhookDeliveryStatus.Pending && e.CreatedAt < cutoff).Take(batchSize).ToList())
+            var batch = new List<InMemoryDeliveryEntry>();
+            for (int i = 0; i < _all.Count && batch.Count < batchSize; i++)
+            {
+                var e = _all[i];
+                if (!e.Removed && e.Status != WebhookDeliveryStatus.Pending && e.CreatedAt < cutoff)
+                {
+                    batch.Add(e);
+                }
+            }
+
+            foreach (var entry in batch)
             {
                 Remove(entry);
                 removed++;
@@ -315,72 +335,157 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
             // Stale heads (rescheduled or finished since they were queued) go, as LeaseAsync would drop them;
             // the first live one is the earliest due, a held lease at its expiry.
             DateTimeOffset? oldest = null;
-            while (_due.TryPeek(out var entry, out var priority))
+            while (PeekDue(out var fromFirst) is { } entry)
             {
-                if (priority.Seq != entry.QueueSeq || entry.Status != WebhookDeliveryStatus.Pending)
-                {
-                    _due.Dequeue();
-                    continue;
-                }
-
                 if (IsBlocked(entry))
                 {
-                    _due.Dequeue();
+                    Pop(fromFirst);
                     entry.Parked = true;
                     continue;
                 }
 
-                oldest = priority.DueTicks <= now.UtcTicks ? new DateTimeOffset(priority.DueTicks, TimeSpan.Zero) : null;
+                oldest = entry.NextAttemptAtTicks <= now.UtcTicks ? new DateTimeOffset(entry.NextAttemptAtTicks, TimeSpan.Zero) : null;
                 break;
             }
 
             // Every entry is pending or finished, and the finished ones are counted.
-            return Task.FromResult(new WebhookBacklog(_deliveries.Count - _finishedCount, oldest, now));
+            return Task.FromResult(new WebhookBacklog(_all.LiveCount - _finishedCount, oldest, now));
         }
     }
 
-    private static SortedSet<string> IndexOf(Dictionary<string, SortedSet<string>> index, string key)
+    private static InMemoryDeliveryIndex IndexOf(Dictionary<string, InMemoryDeliveryIndex> indexes, string key)
     {
-        if (!index.TryGetValue(key, out var ids))
+        if (!indexes.TryGetValue(key, out var index))
         {
-            index[key] = ids = new(StringComparer.Ordinal);
+            indexes[key] = index = new();
         }
 
-        return ids;
+        return index;
     }
 
-    private static void Unindex(Dictionary<string, SortedSet<string>> index, string key, string id)
+    private static void Unindex(Dictionary<string, InMemoryDeliveryIndex> indexes, string key)
     {
-        if (index.TryGetValue(key, out var ids) && ids.Remove(id) && ids.Count == 0)
+        if (indexes.TryGetValue(key, out var index))
         {
-            index.Remove(key);
+            index.NoteRemoved();
+            if (index.LiveCount == 0)
+            {
+                indexes.Remove(key);
+            }
         }
     }
 
-    private void Schedule(Entry entry, DateTimeOffset due)
+    private InMemoryDeliveryEntry? Find(string deliveryId) =>
+        deliveryId is null ? null : _all.Find(new InMemoryDeliveryKey(deliveryId));
+
+    /// <summary>The entry <paramref name="lease"/> still holds (its lease number is the entry's current one), if any.</summary>
+    private InMemoryDeliveryEntry? HeldBy(WebhookLease lease) =>
+        lease.LeaseId.StartsWith(LeasePrefix, StringComparison.Ordinal)
+        && long.TryParse(lease.LeaseId.AsSpan(LeasePrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var number)
+        && _leased.TryGetValue(number, out var entry)
+        && entry.Holds(number)
+            ? entry
+            : null;
+
+    /// <summary>The earliest live due entry, taken out of its line or queue, when it is due by <paramref name="nowTicks"/>.</summary>
+    private InMemoryDeliveryEntry? TakeDue(long nowTicks)
     {
+        if (PeekDue(out var fromFirst) is not { } entry || entry.NextAttemptAtTicks > nowTicks)
+        {
+            return null;
+        }
+
+        Pop(fromFirst);
+        return entry;
+    }
+
+    /// <summary>
+    /// The earliest of the two live heads (the first-attempt line's and the due queue's) by due time, then
+    /// by sequence, dropping stale heads on the way; <paramref name="fromFirst"/> says which one it is.
+    /// </summary>
+    private InMemoryDeliveryEntry? PeekDue(out bool fromFirst)
+    {
+        while (_firstHead is { } f && !(f.InFifo && f.Status == WebhookDeliveryStatus.Pending))
+        {
+            PopFirst(); // rescheduled or finished since it was enqueued
+        }
+
+        InMemoryDeliveryEntry? queued = null;
+        (long DueTicks, long Seq) priority = default;
+        while (_due.TryPeek(out var q, out priority))
+        {
+            if (priority.Seq == q.Seq && q.Status == WebhookDeliveryStatus.Pending && !q.InFifo && !q.Removed)
+            {
+                queued = q;
+                break;
+            }
+
+            _due.Dequeue(); // stale: the delivery was rescheduled or finished since
+        }
+
+        var head = _firstHead;
+        fromFirst = head is not null
+            && (queued is null || head.NextAttemptAtTicks < priority.DueTicks || (head.NextAttemptAtTicks == priority.DueTicks && head.Seq < priority.Seq));
+        return fromFirst ? head : queued;
+    }
+
+    private void Pop(bool fromFirst)
+    {
+        if (fromFirst)
+        {
+            PopFirst();
+        }
+        else
+        {
+            _due.Dequeue();
+        }
+    }
+
+    private void PopFirst()
+    {
+        var head = _firstHead!;
+        _firstHead = head.Next;
+        head.Next = null;
+        head.InFifo = false;
+        if (_firstHead is null)
+        {
+            _firstTail = null;
+            _firstTailTicks = 0;
+        }
+    }
+
+    private void Schedule(InMemoryDeliveryEntry entry, DateTimeOffset due)
+    {
+        entry.InFifo = false;
         entry.NextAttemptAt = due;
-        entry.QueueSeq = ++_seq;
-        _due.Enqueue(entry, (due.UtcTicks, entry.QueueSeq));
+        entry.Seq = ++_seq;
+        _due.Enqueue(entry, (due.UtcTicks, entry.Seq));
     }
 
-    private void Requeue(Entry entry, DateTimeOffset now)
+    private void Requeue(InMemoryDeliveryEntry entry, DateTimeOffset now)
     {
         entry.Status = WebhookDeliveryStatus.Pending;
-        entry.FinishSeq = 0;
-        _finishedCount--;
-        ScheduleOrPark(entry, now);
+        if (entry.Finished)
+        {
+            entry.Finished = false;
+            _finishedCount--;
+        }
+
+        ScheduleOrPark(entry, now, first: false);
     }
 
-    /// <summary>Schedules a delivery that has just become pending, or parks it behind an earlier pending one of its line.</summary>
-    private void ScheduleOrPark(Entry entry, DateTimeOffset due)
+    /// <summary>
+    /// Schedules a delivery that has just become pending, or parks it behind an earlier pending one of its
+    /// line. A new one (<paramref name="first"/>) due at its enqueue time joins the first-attempt line.
+    /// </summary>
+    private void ScheduleOrPark(InMemoryDeliveryEntry entry, DateTimeOffset due, bool first)
     {
         if (entry.OrderingKey is { } key)
         {
             var k = (entry.SubscriptionId, key);
             if (!_lines.TryGetValue(k, out var line))
             {
-                _lines[k] = line = new SortedSet<Entry>(EnqueueOrder.Instance);
+                _lines[k] = line = new SortedSet<InMemoryDeliveryEntry>(EnqueueOrder.Instance);
             }
 
             line.Add(entry);
@@ -392,15 +497,35 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
             }
         }
 
+        // The line stays in due order: a clock that stepped back sends the entry to the queue instead.
+        if (first && due.UtcTicks >= _firstTailTicks)
+        {
+            entry.NextAttemptAt = due;
+            entry.Seq = ++_seq;
+            entry.InFifo = true;
+            if (_firstTail is null)
+            {
+                _firstHead = entry;
+            }
+            else
+            {
+                _firstTail.Next = entry;
+            }
+
+            _firstTail = entry;
+            _firstTailTicks = due.UtcTicks;
+            return;
+        }
+
         Schedule(entry, due);
     }
 
     /// <summary>Whether an earlier pending delivery of the same subscription and ordering key exists.</summary>
-    private bool IsBlocked(Entry entry) =>
+    private bool IsBlocked(InMemoryDeliveryEntry entry) =>
         entry.OrderingKey is { } key && _lines.TryGetValue((entry.SubscriptionId, key), out var line) && line.Min != entry;
 
     /// <summary>A delivery of a line finished: the next one, if parked, is due at its own due time.</summary>
-    private void LeaveLine(Entry entry)
+    private void LeaveLine(InMemoryDeliveryEntry entry)
     {
         if (entry.OrderingKey is not { } key || !_lines.TryGetValue((entry.SubscriptionId, key), out var line))
         {
@@ -415,51 +540,65 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         else if (line.Min is { Parked: true } next)
         {
             next.Parked = false;
-            Schedule(next, next.NextAttemptAt ?? time.GetUtcNow());
+            if (next.Leased)
+            {
+                // An expired lease not taken over yet: its holder may still report, so its sequence (the lease
+                // number) stays. Parking took its queue slot out, so that sequence has no other live slot.
+                _due.Enqueue(next, (next.NextAttemptAtTicks, next.Seq));
+            }
+            else
+            {
+                Schedule(next, next.NextAttemptAt ?? time.GetUtcNow());
+            }
         }
     }
 
-    private sealed class EnqueueOrder : IComparer<Entry>
+    private sealed class EnqueueOrder : IComparer<InMemoryDeliveryEntry>
     {
         public static readonly EnqueueOrder Instance = new();
 
-        public int Compare(Entry? x, Entry? y) => (x?.EnqueueSeq ?? 0).CompareTo(y?.EnqueueSeq ?? 0);
+        public int Compare(InMemoryDeliveryEntry? x, InMemoryDeliveryEntry? y) => (x?.EnqueueSeq ?? 0).CompareTo(y?.EnqueueSeq ?? 0);
     }
 
-    private void MarkFinished(Entry entry)
+    private void MarkFinished(InMemoryDeliveryEntry entry)
     {
-        entry.FinishSeq = ++_seq;
-        _finished.Enqueue((entry.Id, entry.FinishSeq));
+        entry.InFifo = false;
+        entry.Seq = ++_seq;
+        entry.Finished = true;
+        _finished.Enqueue((entry, entry.Seq));
         _finishedCount++;
         var limit = options.Value.InMemoryRetainedDeliveries;
         while (_finishedCount > limit && _finished.TryDequeue(out var oldest))
         {
-            if (_deliveries.TryGetValue(oldest.Id, out var e) && e.FinishSeq == oldest.FinishSeq)
+            if (!oldest.Entry.Removed && oldest.Entry.Finished && oldest.Entry.Seq == oldest.FinishSeq)
             {
-                Remove(e);
+                Remove(oldest.Entry);
             }
         }
     }
 
     /// <summary>Drops a finished delivery; its attempts leave the counts with it, so no count outlives what it counts.</summary>
-    private void Remove(Entry e)
+    private void Remove(InMemoryDeliveryEntry e)
     {
         foreach (var attempt in e.GetAttempts())
         {
             CountStats(e, attempt, -1);
         }
 
-        _deliveries.Remove(e.Id);
-        Unindex(_bySubscription, e.SubscriptionId, e.Id);
-        Unindex(_byOwner, e.Message.Owner ?? "", e.Id);
-        if (e.FinishSeq != 0)
+        if (e.Finished)
         {
-            e.FinishSeq = 0;
+            e.Finished = false;
             _finishedCount--;
         }
+
+        var owner = e.Message.Owner ?? "";
+        e.MarkRemoved();
+        _all.NoteRemoved();
+        Unindex(_bySubscription, e.SubscriptionId);
+        Unindex(_byOwner, owner);
     }
 
-    private void CountStats(Entry entry, WebhookAttempt attempt, int delta)
+    private void CountStats(InMemoryDeliveryEntry entry, WebhookAttempt attempt, int delta)
     {
         var owner = entry.Message.Owner ?? "";
         if (!_stats.TryGetValue(owner, out var bySubscription))
@@ -504,125 +643,5 @@ internal sealed class InMemoryWebhookDeliveryStore(IOptions<WebhookOptions> opti
         {
             _idempotency.Remove(k);
         }
-    }
-
-    // Times as UTC ticks (8 bytes rather than a DateTimeOffset's 16), a status code of 0 for none.
-    private readonly record struct AttemptData(int Number, long StartedAtTicks, TimeSpan Duration, int StatusCode, WebhookErrorKind ErrorKind, string? Error, string? ResponseExcerpt)
-    {
-        public WebhookAttempt ToAttempt() => new()
-        {
-            Number = Number,
-            StartedAt = new DateTimeOffset(StartedAtTicks, TimeSpan.Zero),
-            Duration = Duration,
-            StatusCode = StatusCode == 0 ? null : StatusCode,
-            ErrorKind = ErrorKind,
-            Error = Error,
-            ResponseExcerpt = ResponseExcerpt,
-        };
-    }
-
-    private sealed class Entry(WebhookDelivery d, WebhookMessage message)
-    {
-        public string Id { get; } = d.Id;
-        public WebhookMessage Message { get; } = message;
-        public string SubscriptionId { get; } = d.SubscriptionId;
-        public string? OrderingKey { get; } = d.OrderingKey;
-        // Times as UTC ticks (0: none) and the status code as 0 for none: a pending delivery's entry is
-        // most of what the store holds per delivery, and a DateTimeOffset? takes 24 bytes to a long's 8.
-        private readonly long _createdAtTicks = d.CreatedAt.UtcTicks;
-        private long _nextAttemptAtTicks;
-        private long _lastAttemptAtTicks;
-        private int _lastStatusCode;
-
-        public DateTimeOffset CreatedAt => new(_createdAtTicks, TimeSpan.Zero);
-        public WebhookDeliveryStatus Status { get; set; } = d.Status;
-        public int AttemptCount { get; set; } = d.AttemptCount;
-
-        public DateTimeOffset? NextAttemptAt
-        {
-            get => _nextAttemptAtTicks == 0 ? null : new DateTimeOffset(_nextAttemptAtTicks, TimeSpan.Zero);
-            set => _nextAttemptAtTicks = value?.UtcTicks ?? 0;
-        }
-
-        public DateTimeOffset? LastAttemptAt
-        {
-            get => _lastAttemptAtTicks == 0 ? null : new DateTimeOffset(_lastAttemptAtTicks, TimeSpan.Zero);
-            set => _lastAttemptAtTicks = value?.UtcTicks ?? 0;
-        }
-
-        public int? LastStatusCode
-        {
-            get => _lastStatusCode == 0 ? null : _lastStatusCode;
-            set => _lastStatusCode = value ?? 0;
-        }
-
-        public string? LastError { get; set; }
-
-        // The lease as a number (0: not leased) and the attempts as values rather than objects: the
-        // entries of a long queue live in gen2, and every young object stored in one is work for
-        // each gen0 collection. A successful first attempt with an empty answer stores no reference.
-        public long Lease { get; set; }
-        public long QueueSeq { get; set; }
-        public long FinishSeq { get; set; }
-        public long EnqueueSeq { get; set; }
-
-        // Waiting behind an earlier delivery of its line, out of the due queue.
-        public bool Parked { get; set; }
-        private AttemptData _first;
-        private List<AttemptData>? _more;
-
-        public bool Holds(WebhookLease lease) =>
-            Lease != 0
-            && Status == WebhookDeliveryStatus.Pending
-            && lease.LeaseId.StartsWith("lease_", StringComparison.Ordinal)
-            && long.TryParse(lease.LeaseId.AsSpan(6), NumberStyles.None, CultureInfo.InvariantCulture, out var number)
-            && number == Lease;
-
-        public void AddAttempt(WebhookAttempt a)
-        {
-            var data = new AttemptData(a.Number, a.StartedAt.UtcTicks, a.Duration, a.StatusCode ?? 0, a.ErrorKind, a.Error, a.ResponseExcerpt);
-            if (_first.Number == 0)
-            {
-                _first = data;
-            }
-            else
-            {
-                (_more ??= []).Add(data);
-            }
-        }
-
-        public WebhookAttempt[] GetAttempts()
-        {
-            if (_first.Number == 0)
-            {
-                return [];
-            }
-
-            var result = new WebhookAttempt[1 + (_more?.Count ?? 0)];
-            result[0] = _first.ToAttempt();
-            for (int i = 1; i < result.Length; i++)
-            {
-                result[i] = _more![i - 1].ToAttempt();
-            }
-
-            return result;
-        }
-
-        public WebhookDelivery Snapshot() => new()
-        {
-            Id = Id,
-            MessageId = Message.Id,
-            SubscriptionId = SubscriptionId,
-            EventType = Message.EventType,
-            Owner = Message.Owner,
-            OrderingKey = OrderingKey,
-            Status = Status,
-            AttemptCount = AttemptCount,
-            CreatedAt = CreatedAt,
-            NextAttemptAt = Status == WebhookDeliveryStatus.Pending ? NextAttemptAt : null,
-            LastAttemptAt = LastAttemptAt,
-            LastStatusCode = LastStatusCode,
-            LastError = LastError,
-        };
     }
 }
