@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Webhooks.Core.Diagnostics;
@@ -45,13 +46,17 @@ internal sealed partial class WebhookDeliveryProcessor(
     /// <param name="lease">The lease.</param>
     /// <param name="leasedAt">The <see cref="Stopwatch"/> timestamp taken before the lease was asked for.</param>
     /// <param name="token">Cuts the attempt short (shutdown): the lease is then handed back.</param>
+    /// <param name="batch">The lease call it came from, whose deliveries share their subscription reads; <see langword="null"/> to read alone.</param>
     /// <returns>What happened.</returns>
-    public async Task<WebhookProcessOutcome> ProcessAsync(WebhookLease lease, long leasedAt, CancellationToken token)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // the state machine is reused, not allocated per attempt
+    public async ValueTask<WebhookProcessOutcome> ProcessAsync(WebhookLease lease, long leasedAt, CancellationToken token, WebhookLeaseBatch? batch = null)
     {
         var delivery = lease.Delivery;
         try
         {
-            var subscription = await subscriptions.GetAsync(delivery.SubscriptionId, token).ConfigureAwait(false);
+            var subscription = await (batch is null
+                ? subscriptions.GetAsync(delivery.SubscriptionId, token)
+                : batch.GetAsync(subscriptions, delivery.SubscriptionId, token)).ConfigureAwait(false);
             if (subscription is null || !subscription.Active)
             {
                 var reason = subscription is null
@@ -125,9 +130,13 @@ internal sealed partial class WebhookDeliveryProcessor(
                 return WebhookProcessOutcome.LeaseLost;
             }
 
-            _processingFailures.TryRemove(delivery.Id, out _);
+            ForgetProcessingFailures(delivery.Id);
             Finished(delivery, transition.Status, attempt.Error);
-            telemetry.Attempted(delivery.EventType, attempt, transition.Status, HostOf(endpoint), lease.Message.CreatedAt, time.GetUtcNow());
+            if (telemetry.AttemptsObserved)
+            {
+                telemetry.Attempted(delivery.EventType, attempt, transition.Status, HostOf(endpoint), lease.Message.CreatedAt, time.GetUtcNow());
+            }
+
             LogAttempt(logger, delivery.Id, delivery.SubscriptionId, attempt.Number, attempt.StatusCode ?? 0, attempt.ErrorKind, transition.Status);
             var change = await health.RecordAsync(subscription, attempt).ConfigureAwait(false);
             await NotifyAsync(delivery, attempt, transition, change).ConfigureAwait(false);
@@ -196,7 +205,7 @@ internal sealed partial class WebhookDeliveryProcessor(
             return WebhookProcessOutcome.LeaseLost;
         }
 
-        _processingFailures.TryRemove(lease.Delivery.Id, out _);
+        ForgetProcessingFailures(lease.Delivery.Id);
         Finished(lease.Delivery, WebhookDeliveryStatus.Failed, reason);
         if (_observers.Length > 0)
         {
@@ -205,6 +214,15 @@ internal sealed partial class WebhookDeliveryProcessor(
         }
 
         return WebhookProcessOutcome.NotSent;
+    }
+
+    /// <summary>Forgets a delivery's failed processing tries; a lock-free look first, since there almost never are any.</summary>
+    private void ForgetProcessingFailures(string deliveryId)
+    {
+        if (_processingFailures.TryGetValue(deliveryId, out _))
+        {
+            _processingFailures.TryRemove(deliveryId, out _);
+        }
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Globalization;
@@ -35,14 +36,27 @@ internal sealed class WebhookSender(
     public const int ExcerptBytes = 4096;
     private const int DrainBytes = 64 * 1024;
 
-    private HttpClient? _client;
+    private const int MaxPooledTimeoutSources = 256;
+
+    private HttpMessageInvoker? _invoker;
+    private readonly ConcurrentQueue<CancellationTokenSource> _timeoutSources = new();
+    private int _pooledTimeoutSources;
     private static readonly MediaTypeHeaderValue Json = new("application/json") { CharSet = "utf-8" };
     private readonly Dictionary<string, IWebhookSigner> _signers = signers
         .GroupBy(s => s.Scheme, StringComparer.Ordinal)
         .ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
 
     /// <summary>Sends one attempt inside a <c>webhook send {event type}</c> span (kind Client), linked to the publish span.</summary>
-    public async Task<(WebhookAttempt Attempt, TimeSpan? RetryAfter)> SendAsync(
+    public ValueTask<(WebhookAttempt Attempt, TimeSpan? RetryAfter)> SendAsync(
+        WebhookTarget target, WebhookMessage message, int attemptNumber, CancellationToken cancellationToken)
+    {
+        // Nobody listening (the common case): no span, and no async frame of its own around the send.
+        return WebhookTelemetry.Source.HasListeners()
+            ? SendTracedAsync(target, message, attemptNumber, cancellationToken)
+            : SendCoreAsync(target, message, attemptNumber, null, cancellationToken);
+    }
+
+    private async ValueTask<(WebhookAttempt Attempt, TimeSpan? RetryAfter)> SendTracedAsync(
         WebhookTarget target, WebhookMessage message, int attemptNumber, CancellationToken cancellationToken)
     {
         using var activity = StartSendActivity(target, message, attemptNumber);
@@ -94,7 +108,9 @@ internal sealed class WebhookSender(
         return activity;
     }
 
-    private async Task<(WebhookAttempt Attempt, TimeSpan? RetryAfter)> SendCoreAsync(
+    // Pooled: the state machine of the one async frame every attempt runs through is reused, not allocated per attempt.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(WebhookAttempt Attempt, TimeSpan? RetryAfter)> SendCoreAsync(
         WebhookTarget target, WebhookMessage message, int attemptNumber, Activity? activity, CancellationToken cancellationToken)
     {
         var o = options.Value;
@@ -158,10 +174,12 @@ internal sealed class WebhookSender(
             }
         }
 
-        // One linked source per attempt, cancelled after AttemptTimeout (through TimeProvider when
-        // one other than the system clock is registered, as in tests).
-        using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var timer = ReferenceEquals(time, TimeProvider.System) ? null : time.CreateTimer(
+        // One source per attempt, cancelled after AttemptTimeout (through TimeProvider when one other
+        // than the system clock is registered, as in tests) or when the caller's token is: on the
+        // system clock a pooled one (a source whose timer never fired is as good as new).
+        var attemptCts = ReferenceEquals(time, TimeProvider.System) ? RentTimeoutSource() : new CancellationTokenSource();
+        var link = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), attemptCts);
+        var timer = ReferenceEquals(time, TimeProvider.System) ? null : time.CreateTimer(
             static state =>
             {
                 try
@@ -183,8 +201,8 @@ internal sealed class WebhookSender(
 
         try
         {
-            _client ??= httpClientFactory.CreateClient(WebhookHttpHandlerCheck.HttpClientName);
-            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attemptCts.Token).ConfigureAwait(false);
+            var invoker = _invoker ??= CreateInvoker();
+            using var response = await invoker.SendAsync(request, attemptCts.Token).ConfigureAwait(false);
             int status = (int)response.StatusCode;
             string? excerpt = await ReadExcerptAsync(response, attemptCts.Token).ConfigureAwait(false);
             bool ok = status is >= 200 and <= 299;
@@ -219,6 +237,19 @@ internal sealed class WebhookSender(
         {
             return (Failed(WebhookErrorKind.ConnectionFailed, "The connection failed while reading the answer: " + ex.Message), null);
         }
+        finally
+        {
+            link.Dispose(); // before the source goes back to the pool: the caller's cancellation must not reach its next user
+            if (timer is not null)
+            {
+                timer.Dispose();
+                attemptCts.Dispose();
+            }
+            else
+            {
+                ReturnTimeoutSource(attemptCts);
+            }
+        }
 
         WebhookAttempt Failed(WebhookErrorKind kind, string error) => new()
         {
@@ -228,6 +259,53 @@ internal sealed class WebhookSender(
             ErrorKind = kind,
             Error = error,
         };
+    }
+
+    /// <summary>
+    /// What requests are sent through: the named client's handler pipeline called directly, which
+    /// spares each request HttpClient's own linked cancellation source; the client itself when the
+    /// app gave it settings only HttpClient applies (default headers, a base address, a timeout).
+    /// </summary>
+    private HttpMessageInvoker CreateInvoker()
+    {
+        var client = httpClientFactory.CreateClient(WebhookHttpHandlerCheck.HttpClientName);
+        if (httpClientFactory is IHttpMessageHandlerFactory handlers
+            && !client.DefaultRequestHeaders.Any()
+            && client.BaseAddress is null
+            && client.Timeout == Timeout.InfiniteTimeSpan)
+        {
+            return new HttpMessageInvoker(handlers.CreateHandler(WebhookHttpHandlerCheck.HttpClientName), disposeHandler: false);
+        }
+
+        return client;
+    }
+
+    private CancellationTokenSource RentTimeoutSource()
+    {
+        if (_timeoutSources.TryDequeue(out var cts))
+        {
+            Interlocked.Decrement(ref _pooledTimeoutSources);
+            return cts;
+        }
+
+        return new CancellationTokenSource();
+    }
+
+    private void ReturnTimeoutSource(CancellationTokenSource cts)
+    {
+        // TryReset fails once the timer has fired (or was about to) or the source was cancelled: such a one is not reused.
+        if (cts.TryReset())
+        {
+            if (Interlocked.Increment(ref _pooledTimeoutSources) <= MaxPooledTimeoutSources)
+            {
+                _timeoutSources.Enqueue(cts);
+                return;
+            }
+
+            Interlocked.Decrement(ref _pooledTimeoutSources);
+        }
+
+        cts.Dispose();
     }
 
     private static async Task<string?> ReadExcerptAsync(HttpResponseMessage response, CancellationToken cancellationToken)

@@ -65,7 +65,15 @@ internal sealed class WebhookPublisher(
     private WebhookEventType Resolve(string name) =>
         catalog.Find(name) ?? throw new WebhookUnknownEventTypeException(name, catalog.EventTypes.Select(t => t.Name));
 
-    private async Task<WebhookPublishResult> PublishCoreAsync(WebhookEventType type, Action<Utf8JsonWriter> writeData, WebhookPublishOptions? publishOptions, CancellationToken cancellationToken)
+    private Task<WebhookPublishResult> PublishCoreAsync(WebhookEventType type, Action<Utf8JsonWriter> writeData, WebhookPublishOptions? publishOptions, CancellationToken cancellationToken)
+    {
+        // Nobody listening for spans (the common case): no async frame of its own around the publish.
+        return WebhookTelemetry.Source.HasListeners()
+            ? PublishTracedAsync(type, writeData, publishOptions, cancellationToken)
+            : PublishStoredAsync(type, writeData, publishOptions, null, cancellationToken);
+    }
+
+    private async Task<WebhookPublishResult> PublishTracedAsync(WebhookEventType type, Action<Utf8JsonWriter> writeData, WebhookPublishOptions? publishOptions, CancellationToken cancellationToken)
     {
         // A child of the caller's activity; its context travels with the message, so an attempt sent
         // later by any instance links back to it.
@@ -74,11 +82,6 @@ internal sealed class WebhookPublisher(
         try
         {
             var result = await PublishStoredAsync(type, writeData, publishOptions, activity, cancellationToken).ConfigureAwait(false);
-            if (!result.IsDuplicate)
-            {
-                telemetry.Published(type.Name);
-            }
-
             activity?.SetTag("webhook.message_id", result.MessageId);
             activity?.SetTag("webhook.delivery_count", result.DeliveryCount);
             activity?.SetTag("webhook.duplicate", result.IsDuplicate);
@@ -119,6 +122,7 @@ internal sealed class WebhookPublisher(
         var idempotencyKey = publishOptions?.IdempotencyKey;
         if (targets.Count == 0 && idempotencyKey is null)
         {
+            telemetry.Published(type.Name);
             return new WebhookPublishResult(WebhookIds.New(WebhookIds.MessagePrefix, now), 0, false);
         }
 
@@ -153,9 +157,13 @@ internal sealed class WebhookPublisher(
         }
 
         var result = await deliveries.EnqueueAsync(message, batch, context, cancellationToken).ConfigureAwait(false);
-        if (!result.IsDuplicate && batch.Length > 0)
+        if (!result.IsDuplicate)
         {
-            signal.Notify();
+            telemetry.Published(type.Name);
+            if (batch.Length > 0)
+            {
+                signal.Notify();
+            }
         }
 
         return new WebhookPublishResult(result.MessageId, result.DeliveryCount, result.IsDuplicate);

@@ -22,6 +22,18 @@ public static class Throughput
             .Setting("bodyBytes", Payload.EnvelopeBytes).Setting("warmupRounds", 1);
 
         var body = Payload.EnvelopeOf(Payload.Data(1), DateTimeOffset.UtcNow);
+        if (settings.Count("library-only", 0, 0) is > 0 and var only)
+        {
+            // For a profiler (dotnet-trace): the library side alone, no baseline in the trace.
+            for (int i = 0; i < only; i++)
+            {
+                var (rate, allocated, cpu) = await LibraryAsync(receiver, deliveries, concurrency, callers, postgres: null, instances: 1);
+                Console.WriteLine($"  library only: {rate,9:N0}/s   allocated/delivery {allocated:N0} B   CPU/delivery {cpu:N1} µs");
+            }
+
+            return report;
+        }
+
         var baseline = new List<double>();
         var library = new List<double>();
         var libraryAlloc = new List<double>();
