@@ -17,16 +17,24 @@ internal sealed class WebhookLeaseBatch
 
     private readonly Dictionary<string, (Task<WebhookSubscription?> Read, long StartedAt)> _reads = new(StringComparer.Ordinal);
 
+    // The read last started, looked at without the lock: a batch is usually of one subscription.
+    private SharedRead? _last;
+
     /// <summary>How many reads this batch started (tests).</summary>
     internal int Reads { get; private set; }
 
     /// <summary>The subscription, read once for the batch.</summary>
     public Task<WebhookSubscription?> GetAsync(ProtectedSubscriptionStore subscriptions, string id, CancellationToken cancellationToken)
     {
+        if (Volatile.Read(ref _last) is { } last && last.Id == id && IsShareable(last.Read, last.StartedAt))
+        {
+            return last.Read;
+        }
+
         Task<WebhookSubscription?> read;
         lock (_reads)
         {
-            if (_reads.TryGetValue(id, out var shared) && !shared.Read.IsFaulted && !shared.Read.IsCanceled && Stopwatch.GetElapsedTime(shared.StartedAt) < MaxReadAge)
+            if (_reads.TryGetValue(id, out var shared) && IsShareable(shared.Read, shared.StartedAt))
             {
                 return shared.Read;
             }
@@ -34,10 +42,17 @@ internal sealed class WebhookLeaseBatch
             // Started under the lock so that one read serves every delivery that asks meanwhile; a store
             // call that completes synchronously (in memory) costs the lock no wait.
             read = subscriptions.GetAsync(id, cancellationToken);
-            _reads[id] = (read, Stopwatch.GetTimestamp());
+            long startedAt = Stopwatch.GetTimestamp();
+            _reads[id] = (read, startedAt);
+            Volatile.Write(ref _last, new SharedRead(id, read, startedAt));
             Reads++;
         }
 
         return read;
     }
+
+    private static bool IsShareable(Task<WebhookSubscription?> read, long startedAt)
+        => !read.IsFaulted && !read.IsCanceled && Stopwatch.GetElapsedTime(startedAt) < MaxReadAge;
+
+    private sealed record SharedRead(string Id, Task<WebhookSubscription?> Read, long StartedAt);
 }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Globalization;
@@ -31,16 +30,13 @@ internal sealed class WebhookSender(
     IHttpClientFactory httpClientFactory,
     IEnumerable<IWebhookSigner> signers,
     IOptions<WebhookOptions> options,
-    TimeProvider time)
+    TimeProvider time) : IDisposable
 {
     public const int ExcerptBytes = 4096;
     private const int DrainBytes = 64 * 1024;
 
-    private const int MaxPooledTimeoutSources = 256;
-
     private HttpMessageInvoker? _invoker;
-    private readonly ConcurrentQueue<CancellationTokenSource> _timeoutSources = new();
-    private int _pooledTimeoutSources;
+    private WebhookAttemptTimeouts? _timeouts;
     private static readonly MediaTypeHeaderValue Json = new("application/json") { CharSet = "utf-8" };
     private readonly Dictionary<string, IWebhookSigner> _signers = signers
         .GroupBy(s => s.Scheme, StringComparer.Ordinal)
@@ -174,12 +170,14 @@ internal sealed class WebhookSender(
             }
         }
 
-        // One source per attempt, cancelled after AttemptTimeout (through TimeProvider when one other
-        // than the system clock is registered, as in tests) or when the caller's token is: on the
-        // system clock a pooled one (a source whose timer never fired is as good as new).
-        var attemptCts = ReferenceEquals(time, TimeProvider.System) ? RentTimeoutSource() : new CancellationTokenSource();
+        // One source per attempt, cancelled after AttemptTimeout or when the caller's token is: on the
+        // system clock a pooled slot of the shared timeout check; through TimeProvider's own timer
+        // when another one is registered (tests).
+        bool systemClock = ReferenceEquals(time, TimeProvider.System);
+        var slot = systemClock ? (Volatile.Read(ref _timeouts) ?? CreateTimeouts(o)).Start(o.AttemptTimeout) : null;
+        var attemptCts = slot?.Source ?? new CancellationTokenSource();
         var link = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), attemptCts);
-        var timer = ReferenceEquals(time, TimeProvider.System) ? null : time.CreateTimer(
+        var timer = systemClock ? null : time.CreateTimer(
             static state =>
             {
                 try
@@ -194,10 +192,6 @@ internal sealed class WebhookSender(
             attemptCts,
             o.AttemptTimeout,
             Timeout.InfiniteTimeSpan);
-        if (timer is null)
-        {
-            attemptCts.CancelAfter(o.AttemptTimeout);
-        }
 
         try
         {
@@ -240,14 +234,14 @@ internal sealed class WebhookSender(
         finally
         {
             link.Dispose(); // before the source goes back to the pool: the caller's cancellation must not reach its next user
-            if (timer is not null)
+            if (slot is not null)
             {
-                timer.Dispose();
-                attemptCts.Dispose();
+                _timeouts!.Finish(slot);
             }
             else
             {
-                ReturnTimeoutSource(attemptCts);
+                timer!.Dispose();
+                attemptCts.Dispose();
             }
         }
 
@@ -280,32 +274,18 @@ internal sealed class WebhookSender(
         return client;
     }
 
-    private CancellationTokenSource RentTimeoutSource()
+    public void Dispose() => _timeouts?.Dispose();
+
+    private WebhookAttemptTimeouts CreateTimeouts(WebhookOptions o)
     {
-        if (_timeoutSources.TryDequeue(out var cts))
+        var created = new WebhookAttemptTimeouts(o);
+        if (Interlocked.CompareExchange(ref _timeouts, created, null) is { } first)
         {
-            Interlocked.Decrement(ref _pooledTimeoutSources);
-            return cts;
+            created.Dispose(); // another attempt made it first
+            return first;
         }
 
-        return new CancellationTokenSource();
-    }
-
-    private void ReturnTimeoutSource(CancellationTokenSource cts)
-    {
-        // TryReset fails once the timer has fired (or was about to) or the source was cancelled: such a one is not reused.
-        if (cts.TryReset())
-        {
-            if (Interlocked.Increment(ref _pooledTimeoutSources) <= MaxPooledTimeoutSources)
-            {
-                _timeoutSources.Enqueue(cts);
-                return;
-            }
-
-            Interlocked.Decrement(ref _pooledTimeoutSources);
-        }
-
-        cts.Dispose();
+        return created;
     }
 
     private static async Task<string?> ReadExcerptAsync(HttpResponseMessage response, CancellationToken cancellationToken)
