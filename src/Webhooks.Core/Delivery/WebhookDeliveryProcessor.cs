@@ -142,7 +142,7 @@ internal sealed partial class WebhookDeliveryProcessor(
             await NotifyAsync(delivery, attempt, transition, change).ConfigureAwait(false);
             if (circuit.Endpoint is not null && _observers.Length > 0)
             {
-                await NotifyAsync(o => o.OnEndpointCircuitChangedAsync(circuit.Endpoint, circuit.OpenUntil, CancellationToken.None)).ConfigureAwait(false);
+                await NotifyCircuitAsync(circuit).ConfigureAwait(false);
             }
             return transition.Status switch
             {
@@ -391,13 +391,17 @@ internal sealed partial class WebhookDeliveryProcessor(
             : new(WebhookDeliveryStatus.Failed);
     }
 
-    private async Task NotifyAsync(WebhookDelivery before, WebhookAttempt attempt, WebhookDeliveryTransition transition, WebhookHealthChange change)
-    {
-        if (_observers.Length == 0)
-        {
-            return; // the hot path: nothing to tell
-        }
+    // Separate methods, so that the closures they need are allocated only when there is an observer to call.
+    private Task NotifyCircuitAsync(WebhookCircuitChange circuit)
+        => NotifyAsync(o => o.OnEndpointCircuitChangedAsync(circuit.Endpoint!, circuit.OpenUntil, CancellationToken.None));
 
+    private Task NotifyAsync(WebhookDelivery before, WebhookAttempt attempt, WebhookDeliveryTransition transition, WebhookHealthChange change)
+        => _observers.Length == 0
+            ? Task.CompletedTask // the hot path: nothing to tell
+            : NotifyObserversAsync(before, attempt, transition, change);
+
+    private async Task NotifyObserversAsync(WebhookDelivery before, WebhookAttempt attempt, WebhookDeliveryTransition transition, WebhookHealthChange change)
+    {
         var after = before with
         {
             Status = transition.Status,
