@@ -35,7 +35,7 @@ internal sealed partial class WebhookDeliveryProcessor(
     internal const int MaxProcessingTries = 5;
 
     private readonly IWebhookObserver[] _observers = [.. observers];
-    private readonly Dictionary<string, int> _inFlight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, InFlight> _inFlight = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _endpointOfUrl = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _processingFailures = new(StringComparer.Ordinal);
 
@@ -294,49 +294,55 @@ internal sealed partial class WebhookDeliveryProcessor(
     }
 
     /// <summary>How many endpoints have attempts in flight now (the map keeps no others).</summary>
-    internal int InFlightEndpointCount
-    {
-        get
-        {
-            lock (_inFlight)
-            {
-                return _inFlight.Count;
-            }
-        }
-    }
+    internal int InFlightEndpointCount => _inFlight.Count;
 
     private TimeSpan EndpointBusyDelay => TimeSpan.FromTicks(Math.Clamp(options.Value.AttemptTimeout.Ticks / 10, TimeSpan.TicksPerMillisecond * 100, TimeSpan.TicksPerSecond * 2));
 
-    private bool TryEnterEndpoint(string endpoint)
+    /// <summary>An endpoint's count of attempts in flight; <see cref="Retired"/> once it dropped to zero and left the map.</summary>
+    private sealed class InFlight
     {
-        lock (_inFlight)
+        public const int Retired = -1;
+        public int Count;
+    }
+
+    // Lock-free (every worker enters and exits once per attempt): a count is raised by compare-and-swap
+    // below the cap, and retired (never raised again) when it drops to zero, so an endpoint with
+    // nothing in flight leaves the map and the cap holds across the swap to a fresh count.
+    internal bool TryEnterEndpoint(string endpoint)
+    {
+        int max = options.Value.MaxConnectionsPerEndpoint;
+        while (true)
         {
-            _inFlight.TryGetValue(endpoint, out var n);
-            if (n >= options.Value.MaxConnectionsPerEndpoint)
+            var counter = _inFlight.GetOrAdd(endpoint, static _ => new InFlight());
+            int n = Volatile.Read(ref counter.Count);
+            if (n == InFlight.Retired)
+            {
+                _inFlight.TryRemove(new KeyValuePair<string, InFlight>(endpoint, counter)); // help the exit that retired it
+                continue;
+            }
+
+            if (n >= max)
             {
                 return false;
             }
 
-            _inFlight[endpoint] = n + 1;
-            return true;
+            if (Interlocked.CompareExchange(ref counter.Count, n + 1, n) == n)
+            {
+                return true;
+            }
         }
     }
 
-    private void ExitEndpoint(string endpoint)
+    internal void ExitEndpoint(string endpoint)
     {
-        lock (_inFlight)
+        if (!_inFlight.TryGetValue(endpoint, out var counter))
         {
-            if (_inFlight.TryGetValue(endpoint, out var n))
-            {
-                if (n <= 1)
-                {
-                    _inFlight.Remove(endpoint); // the map holds only endpoints with attempts in flight
-                }
-                else
-                {
-                    _inFlight[endpoint] = n - 1;
-                }
-            }
+            return;
+        }
+
+        if (Interlocked.Decrement(ref counter.Count) == 0 && Interlocked.CompareExchange(ref counter.Count, InFlight.Retired, 0) == 0)
+        {
+            _inFlight.TryRemove(new KeyValuePair<string, InFlight>(endpoint, counter)); // the map holds only endpoints with attempts in flight
         }
     }
 
