@@ -14,11 +14,15 @@ internal sealed partial class WebhookCircuitBreaker(IOptions<WebhookOptions> opt
     private const int MaxTracked = 10_000;
     private readonly Dictionary<string, Circuit> _circuits = new(StringComparer.Ordinal);
 
+    // How many circuits are open or half-open (changed under the lock): while none is, an attempt
+    // passes without taking the lock every sender contends for.
+    private int _notClosed;
+
     /// <summary>Whether an attempt to <paramref name="endpoint"/> may go now; when not, how long to hold the delivery back.</summary>
     public bool TryPass(string endpoint, out TimeSpan holdFor)
     {
         holdFor = TimeSpan.Zero;
-        if (!options.Value.CircuitBreaker.Enabled)
+        if (!options.Value.CircuitBreaker.Enabled || Volatile.Read(ref _notClosed) == 0)
         {
             return true;
         }
@@ -78,6 +82,7 @@ internal sealed partial class WebhookCircuitBreaker(IOptions<WebhookOptions> opt
                 if (!failed)
                 {
                     _circuits.Remove(endpoint);
+                    Volatile.Write(ref _notClosed, _notClosed - 1); // it was half-open
                     LogClosed(logger, endpoint);
                     return new WebhookCircuitChange(endpoint, Opened: false, Closed: true, OpenUntil: null);
                 }
@@ -138,6 +143,11 @@ internal sealed partial class WebhookCircuitBreaker(IOptions<WebhookOptions> opt
     private WebhookCircuitChange Open(string endpoint, Circuit c, DateTimeOffset now, WebhookCircuitBreakerOptions o)
     {
         var pause = TimeSpan.FromTicks(Math.Min(o.MaxBreakDuration.Ticks, o.BreakDuration.Ticks * (1L << Math.Min(c.Breaks, 20))));
+        if (c.OpenUntil is null)
+        {
+            Volatile.Write(ref _notClosed, _notClosed + 1);
+        }
+
         c.OpenUntil = now + pause;
         c.Attempts = 0;
         c.Failures = 0;

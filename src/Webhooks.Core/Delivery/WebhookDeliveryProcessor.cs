@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Webhooks.Core.Diagnostics;
@@ -34,7 +35,7 @@ internal sealed partial class WebhookDeliveryProcessor(
     internal const int MaxProcessingTries = 5;
 
     private readonly IWebhookObserver[] _observers = [.. observers];
-    private readonly Dictionary<string, int> _inFlight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, InFlight> _inFlight = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _endpointOfUrl = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _processingFailures = new(StringComparer.Ordinal);
 
@@ -45,13 +46,17 @@ internal sealed partial class WebhookDeliveryProcessor(
     /// <param name="lease">The lease.</param>
     /// <param name="leasedAt">The <see cref="Stopwatch"/> timestamp taken before the lease was asked for.</param>
     /// <param name="token">Cuts the attempt short (shutdown): the lease is then handed back.</param>
+    /// <param name="batch">The lease call it came from, whose deliveries share their subscription reads; <see langword="null"/> to read alone.</param>
     /// <returns>What happened.</returns>
-    public async Task<WebhookProcessOutcome> ProcessAsync(WebhookLease lease, long leasedAt, CancellationToken token)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // the state machine is reused, not allocated per attempt
+    public async ValueTask<WebhookProcessOutcome> ProcessAsync(WebhookLease lease, long leasedAt, CancellationToken token, WebhookLeaseBatch? batch = null)
     {
         var delivery = lease.Delivery;
         try
         {
-            var subscription = await subscriptions.GetAsync(delivery.SubscriptionId, token).ConfigureAwait(false);
+            var subscription = await (batch is null
+                ? subscriptions.GetAsync(delivery.SubscriptionId, token)
+                : batch.GetAsync(subscriptions, delivery.SubscriptionId, token)).ConfigureAwait(false);
             if (subscription is null || !subscription.Active)
             {
                 var reason = subscription is null
@@ -125,15 +130,19 @@ internal sealed partial class WebhookDeliveryProcessor(
                 return WebhookProcessOutcome.LeaseLost;
             }
 
-            _processingFailures.TryRemove(delivery.Id, out _);
+            ForgetProcessingFailures(delivery.Id);
             Finished(delivery, transition.Status, attempt.Error);
-            telemetry.Attempted(delivery.EventType, attempt, transition.Status, HostOf(endpoint), lease.Message.CreatedAt, time.GetUtcNow());
+            if (telemetry.AttemptsObserved)
+            {
+                telemetry.Attempted(delivery.EventType, attempt, transition.Status, HostOf(endpoint), lease.Message.CreatedAt, time.GetUtcNow());
+            }
+
             LogAttempt(logger, delivery.Id, delivery.SubscriptionId, attempt.Number, attempt.StatusCode ?? 0, attempt.ErrorKind, transition.Status);
             var change = await health.RecordAsync(subscription, attempt).ConfigureAwait(false);
             await NotifyAsync(delivery, attempt, transition, change).ConfigureAwait(false);
             if (circuit.Endpoint is not null && _observers.Length > 0)
             {
-                await NotifyAsync(o => o.OnEndpointCircuitChangedAsync(circuit.Endpoint, circuit.OpenUntil, CancellationToken.None)).ConfigureAwait(false);
+                await NotifyCircuitAsync(circuit).ConfigureAwait(false);
             }
             return transition.Status switch
             {
@@ -196,7 +205,7 @@ internal sealed partial class WebhookDeliveryProcessor(
             return WebhookProcessOutcome.LeaseLost;
         }
 
-        _processingFailures.TryRemove(lease.Delivery.Id, out _);
+        ForgetProcessingFailures(lease.Delivery.Id);
         Finished(lease.Delivery, WebhookDeliveryStatus.Failed, reason);
         if (_observers.Length > 0)
         {
@@ -205,6 +214,15 @@ internal sealed partial class WebhookDeliveryProcessor(
         }
 
         return WebhookProcessOutcome.NotSent;
+    }
+
+    /// <summary>Forgets a delivery's failed processing tries; a lock-free look first, since there almost never are any.</summary>
+    private void ForgetProcessingFailures(string deliveryId)
+    {
+        if (_processingFailures.TryGetValue(deliveryId, out _))
+        {
+            _processingFailures.TryRemove(deliveryId, out _);
+        }
     }
 
     /// <summary>
@@ -276,49 +294,55 @@ internal sealed partial class WebhookDeliveryProcessor(
     }
 
     /// <summary>How many endpoints have attempts in flight now (the map keeps no others).</summary>
-    internal int InFlightEndpointCount
-    {
-        get
-        {
-            lock (_inFlight)
-            {
-                return _inFlight.Count;
-            }
-        }
-    }
+    internal int InFlightEndpointCount => _inFlight.Count;
 
     private TimeSpan EndpointBusyDelay => TimeSpan.FromTicks(Math.Clamp(options.Value.AttemptTimeout.Ticks / 10, TimeSpan.TicksPerMillisecond * 100, TimeSpan.TicksPerSecond * 2));
 
-    private bool TryEnterEndpoint(string endpoint)
+    /// <summary>An endpoint's count of attempts in flight; <see cref="Retired"/> once it dropped to zero and left the map.</summary>
+    private sealed class InFlight
     {
-        lock (_inFlight)
+        public const int Retired = -1;
+        public int Count;
+    }
+
+    // Lock-free (every worker enters and exits once per attempt): a count is raised by compare-and-swap
+    // below the cap, and retired (never raised again) when it drops to zero, so an endpoint with
+    // nothing in flight leaves the map and the cap holds across the swap to a fresh count.
+    internal bool TryEnterEndpoint(string endpoint)
+    {
+        int max = options.Value.MaxConnectionsPerEndpoint;
+        while (true)
         {
-            _inFlight.TryGetValue(endpoint, out var n);
-            if (n >= options.Value.MaxConnectionsPerEndpoint)
+            var counter = _inFlight.GetOrAdd(endpoint, static _ => new InFlight());
+            int n = Volatile.Read(ref counter.Count);
+            if (n == InFlight.Retired)
+            {
+                _inFlight.TryRemove(new KeyValuePair<string, InFlight>(endpoint, counter)); // help the exit that retired it
+                continue;
+            }
+
+            if (n >= max)
             {
                 return false;
             }
 
-            _inFlight[endpoint] = n + 1;
-            return true;
+            if (Interlocked.CompareExchange(ref counter.Count, n + 1, n) == n)
+            {
+                return true;
+            }
         }
     }
 
-    private void ExitEndpoint(string endpoint)
+    internal void ExitEndpoint(string endpoint)
     {
-        lock (_inFlight)
+        if (!_inFlight.TryGetValue(endpoint, out var counter))
         {
-            if (_inFlight.TryGetValue(endpoint, out var n))
-            {
-                if (n <= 1)
-                {
-                    _inFlight.Remove(endpoint); // the map holds only endpoints with attempts in flight
-                }
-                else
-                {
-                    _inFlight[endpoint] = n - 1;
-                }
-            }
+            return;
+        }
+
+        if (Interlocked.Decrement(ref counter.Count) == 0 && Interlocked.CompareExchange(ref counter.Count, InFlight.Retired, 0) == 0)
+        {
+            _inFlight.TryRemove(new KeyValuePair<string, InFlight>(endpoint, counter)); // the map holds only endpoints with attempts in flight
         }
     }
 
@@ -373,13 +397,17 @@ internal sealed partial class WebhookDeliveryProcessor(
             : new(WebhookDeliveryStatus.Failed);
     }
 
-    private async Task NotifyAsync(WebhookDelivery before, WebhookAttempt attempt, WebhookDeliveryTransition transition, WebhookHealthChange change)
-    {
-        if (_observers.Length == 0)
-        {
-            return; // the hot path: nothing to tell
-        }
+    // Separate methods, so that the closures they need are allocated only when there is an observer to call.
+    private Task NotifyCircuitAsync(WebhookCircuitChange circuit)
+        => NotifyAsync(o => o.OnEndpointCircuitChangedAsync(circuit.Endpoint!, circuit.OpenUntil, CancellationToken.None));
 
+    private Task NotifyAsync(WebhookDelivery before, WebhookAttempt attempt, WebhookDeliveryTransition transition, WebhookHealthChange change)
+        => _observers.Length == 0
+            ? Task.CompletedTask // the hot path: nothing to tell
+            : NotifyObserversAsync(before, attempt, transition, change);
+
+    private async Task NotifyObserversAsync(WebhookDelivery before, WebhookAttempt attempt, WebhookDeliveryTransition transition, WebhookHealthChange change)
+    {
         var after = before with
         {
             Status = transition.Status,

@@ -51,6 +51,7 @@ internal sealed partial class WebhookDispatcher(
             }
 
             leased += leases.Count;
+            var batch = new WebhookLeaseBatch(); // the batch's deliveries share their subscription reads
             for (int i = 0; i < leases.Count; i++)
             {
                 bool begun = false;
@@ -86,7 +87,7 @@ internal sealed partial class WebhookDispatcher(
                     {
                         try
                         {
-                            var outcome = await processor.ProcessAsync(lease, leasedAt, cancellationToken).ConfigureAwait(false);
+                            var outcome = await processor.ProcessAsync(lease, leasedAt, cancellationToken, batch).ConfigureAwait(false);
                             Interlocked.Increment(ref counts[(int)outcome]);
                         }
                         finally

@@ -8,7 +8,8 @@ namespace Webhooks.Core.Delivery;
 
 /// <summary>
 /// The hosted dispatcher loop (the default driver; <see cref="WebhookDispatcherOptions.Enabled"/>
-/// turns it off): leases due deliveries in batches into a bounded buffer and runs up to
+/// turns it off): leases due deliveries in batches into a buffer (up to twice
+/// <see cref="WebhookOptions.MaxConcurrentDeliveries"/> ahead of the workers) and runs up to
 /// <see cref="WebhookOptions.MaxConcurrentDeliveries"/> attempts at once through the
 /// <see cref="WebhookDeliveryProcessor"/>. On shutdown it stops leasing, lets in-flight attempts
 /// finish within the host's shutdown timeout, and hands back the leases of any it had to cut short.
@@ -27,6 +28,10 @@ internal sealed partial class WebhookDispatcherService(
 
     private readonly CancellationTokenSource _abort = new();
 
+    // Deliveries leased but not started yet (in the buffer), and the feeder's wait for room.
+    private int _buffered;
+    private TaskCompletionSource? _room;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var o = options.Value;
@@ -36,23 +41,25 @@ internal sealed partial class WebhookDispatcherService(
             return;
         }
 
-        // One feeder leases due deliveries into a bounded buffer; MaxConcurrentDeliveries workers
-        // take from it and send, each in its own loop (as a hand-written HttpClient loop would), so
-        // a busy dispatcher costs no extra hand-off per delivery.
-        var buffer = Channel.CreateBounded<(WebhookLease Lease, long LeasedAt)>(new BoundedChannelOptions(o.MaxConcurrentDeliveries)
+        // One feeder leases due deliveries into a buffer; MaxConcurrentDeliveries workers take from it
+        // and send, each in its own loop (as a hand-written HttpClient loop would), so a busy dispatcher
+        // costs no extra hand-off per delivery. The feeder keeps up to twice MaxConcurrentDeliveries
+        // leased ahead and leases again once the buffer is down to MaxConcurrentDeliveries, so each
+        // lease call takes a batch (one statement for many rows on a database) rather than the one or
+        // two slots that just freed.
+        var buffer = Channel.CreateUnbounded<(WebhookLease Lease, long LeasedAt, WebhookLeaseBatch Batch)>(new UnboundedChannelOptions
         {
             SingleWriter = true,
-            FullMode = BoundedChannelFullMode.Wait,
         });
         var workers = new Task[o.MaxConcurrentDeliveries];
         for (int i = 0; i < workers.Length; i++)
         {
-            workers[i] = Task.Run(() => WorkAsync(buffer.Reader, stoppingToken), CancellationToken.None);
+            workers[i] = Task.Run(() => WorkAsync(buffer.Reader, o.MaxConcurrentDeliveries, stoppingToken), CancellationToken.None);
         }
 
         try
         {
-            await FeedAsync(buffer, o, stoppingToken).ConfigureAwait(false);
+            await FeedAsync(buffer.Writer, o, stoppingToken).ConfigureAwait(false);
         }
         finally
         {
@@ -61,19 +68,19 @@ internal sealed partial class WebhookDispatcherService(
         }
     }
 
-    private async Task FeedAsync(Channel<(WebhookLease Lease, long LeasedAt)> buffer, WebhookOptions o, CancellationToken stoppingToken)
+    /// <summary>The most deliveries the buffer holds ahead of the workers.</summary>
+    internal static int BufferCapacity(WebhookOptions o) => 2 * o.MaxConcurrentDeliveries;
+
+    private async Task FeedAsync(ChannelWriter<(WebhookLease Lease, long LeasedAt, WebhookLeaseBatch Batch)> buffer, WebhookOptions o, CancellationToken stoppingToken)
     {
         var backoff = TimeSpan.Zero;
+        int capacity = BufferCapacity(o);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                if (!await buffer.Writer.WaitToWriteAsync(stoppingToken).ConfigureAwait(false))
-                {
-                    return;
-                }
-
-                int room = o.MaxConcurrentDeliveries - buffer.Reader.Count;
+                await WaitForRoomAsync(o.MaxConcurrentDeliveries, stoppingToken).ConfigureAwait(false);
+                int room = capacity - Volatile.Read(ref _buffered);
 
                 // Taken before the call: the lease runs from no later than this, whatever the store's clock says.
                 long leasedAt = Stopwatch.GetTimestamp();
@@ -84,26 +91,12 @@ internal sealed partial class WebhookDispatcherService(
                     continue;
                 }
 
+                // Unbounded, so writing never waits: a lease is never left between the store and the buffer.
+                var batch = new WebhookLeaseBatch();
+                Interlocked.Add(ref _buffered, leases.Count);
                 for (int i = 0; i < leases.Count; i++)
                 {
-                    var item = (leases[i], leasedAt);
-                    if (!buffer.Writer.TryWrite(item))
-                    {
-                        try
-                        {
-                            await buffer.Writer.WriteAsync(item, stoppingToken).ConfigureAwait(false);
-                        }
-                        catch (OperationCanceledException)
-                        {
-                            // Stopping: hand back what was leased but never started.
-                            for (int j = i; j < leases.Count; j++)
-                            {
-                                await processor.ReleaseAsync(leases[j], TimeSpan.Zero).ConfigureAwait(false);
-                            }
-
-                            throw;
-                        }
-                    }
+                    buffer.TryWrite((leases[i], leasedAt, batch));
                 }
 
                 backoff = TimeSpan.Zero;
@@ -128,19 +121,40 @@ internal sealed partial class WebhookDispatcherService(
         }
     }
 
-    private async Task WorkAsync(ChannelReader<(WebhookLease Lease, long LeasedAt)> reader, CancellationToken stoppingToken)
+    /// <summary>Returns once the buffer holds at most <paramref name="lowWater"/> deliveries.</summary>
+    private async ValueTask WaitForRoomAsync(int lowWater, CancellationToken stoppingToken)
+    {
+        while (Volatile.Read(ref _buffered) > lowWater)
+        {
+            var room = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _room, room);
+            if (Volatile.Read(ref _buffered) > lowWater) // a worker may have taken one before the wait was armed
+            {
+                await room.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
+            }
+
+            Volatile.Write(ref _room, null);
+        }
+    }
+
+    private async Task WorkAsync(ChannelReader<(WebhookLease Lease, long LeasedAt, WebhookLeaseBatch Batch)> reader, int lowWater, CancellationToken stoppingToken)
     {
         while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
             while (reader.TryRead(out var item))
             {
+                if (Interlocked.Decrement(ref _buffered) <= lowWater && Volatile.Read(ref _room) is { } room)
+                {
+                    room.TrySetResult(); // the feeder may lease the next batch
+                }
+
                 if (stoppingToken.IsCancellationRequested)
                 {
                     await processor.ReleaseAsync(item.Lease, TimeSpan.Zero).ConfigureAwait(false); // buffered, not started: back to the queue
                 }
                 else
                 {
-                    await processor.ProcessAsync(item.Lease, item.LeasedAt, _abort.Token).ConfigureAwait(false);
+                    await processor.ProcessAsync(item.Lease, item.LeasedAt, _abort.Token, item.Batch).ConfigureAwait(false);
                 }
             }
         }

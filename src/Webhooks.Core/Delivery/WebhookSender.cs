@@ -30,19 +30,29 @@ internal sealed class WebhookSender(
     IHttpClientFactory httpClientFactory,
     IEnumerable<IWebhookSigner> signers,
     IOptions<WebhookOptions> options,
-    TimeProvider time)
+    TimeProvider time) : IDisposable
 {
     public const int ExcerptBytes = 4096;
     private const int DrainBytes = 64 * 1024;
 
-    private HttpClient? _client;
+    private HttpMessageInvoker? _invoker;
+    private WebhookAttemptTimeouts? _timeouts;
     private static readonly MediaTypeHeaderValue Json = new("application/json") { CharSet = "utf-8" };
     private readonly Dictionary<string, IWebhookSigner> _signers = signers
         .GroupBy(s => s.Scheme, StringComparer.Ordinal)
         .ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
 
     /// <summary>Sends one attempt inside a <c>webhook send {event type}</c> span (kind Client), linked to the publish span.</summary>
-    public async Task<(WebhookAttempt Attempt, TimeSpan? RetryAfter)> SendAsync(
+    public ValueTask<(WebhookAttempt Attempt, TimeSpan? RetryAfter)> SendAsync(
+        WebhookTarget target, WebhookMessage message, int attemptNumber, CancellationToken cancellationToken)
+    {
+        // Nobody listening (the common case): no span, and no async frame of its own around the send.
+        return WebhookTelemetry.Source.HasListeners()
+            ? SendTracedAsync(target, message, attemptNumber, cancellationToken)
+            : SendCoreAsync(target, message, attemptNumber, null, cancellationToken);
+    }
+
+    private async ValueTask<(WebhookAttempt Attempt, TimeSpan? RetryAfter)> SendTracedAsync(
         WebhookTarget target, WebhookMessage message, int attemptNumber, CancellationToken cancellationToken)
     {
         using var activity = StartSendActivity(target, message, attemptNumber);
@@ -94,7 +104,9 @@ internal sealed class WebhookSender(
         return activity;
     }
 
-    private async Task<(WebhookAttempt Attempt, TimeSpan? RetryAfter)> SendCoreAsync(
+    // Pooled: the state machine of the one async frame every attempt runs through is reused, not allocated per attempt.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(WebhookAttempt Attempt, TimeSpan? RetryAfter)> SendCoreAsync(
         WebhookTarget target, WebhookMessage message, int attemptNumber, Activity? activity, CancellationToken cancellationToken)
     {
         var o = options.Value;
@@ -158,10 +170,14 @@ internal sealed class WebhookSender(
             }
         }
 
-        // One linked source per attempt, cancelled after AttemptTimeout (through TimeProvider when
-        // one other than the system clock is registered, as in tests).
-        using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var timer = ReferenceEquals(time, TimeProvider.System) ? null : time.CreateTimer(
+        // One source per attempt, cancelled after AttemptTimeout or when the caller's token is: on the
+        // system clock a pooled slot of the shared timeout check; through TimeProvider's own timer
+        // when another one is registered (tests).
+        bool systemClock = ReferenceEquals(time, TimeProvider.System);
+        var slot = systemClock ? (Volatile.Read(ref _timeouts) ?? CreateTimeouts(o)).Start(o.AttemptTimeout) : null;
+        var attemptCts = slot?.Source ?? new CancellationTokenSource();
+        var link = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), attemptCts);
+        var timer = systemClock ? null : time.CreateTimer(
             static state =>
             {
                 try
@@ -176,15 +192,11 @@ internal sealed class WebhookSender(
             attemptCts,
             o.AttemptTimeout,
             Timeout.InfiniteTimeSpan);
-        if (timer is null)
-        {
-            attemptCts.CancelAfter(o.AttemptTimeout);
-        }
 
         try
         {
-            _client ??= httpClientFactory.CreateClient(WebhookHttpHandlerCheck.HttpClientName);
-            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attemptCts.Token).ConfigureAwait(false);
+            var invoker = _invoker ??= CreateInvoker();
+            using var response = await invoker.SendAsync(request, attemptCts.Token).ConfigureAwait(false);
             int status = (int)response.StatusCode;
             string? excerpt = await ReadExcerptAsync(response, attemptCts.Token).ConfigureAwait(false);
             bool ok = status is >= 200 and <= 299;
@@ -219,6 +231,19 @@ internal sealed class WebhookSender(
         {
             return (Failed(WebhookErrorKind.ConnectionFailed, "The connection failed while reading the answer: " + ex.Message), null);
         }
+        finally
+        {
+            link.Dispose(); // before the source goes back to the pool: the caller's cancellation must not reach its next user
+            if (slot is not null)
+            {
+                _timeouts!.Finish(slot);
+            }
+            else
+            {
+                timer!.Dispose();
+                attemptCts.Dispose();
+            }
+        }
 
         WebhookAttempt Failed(WebhookErrorKind kind, string error) => new()
         {
@@ -228,6 +253,39 @@ internal sealed class WebhookSender(
             ErrorKind = kind,
             Error = error,
         };
+    }
+
+    /// <summary>
+    /// What requests are sent through: the named client's handler pipeline called directly, which
+    /// spares each request HttpClient's own linked cancellation source; the client itself when the
+    /// app gave it settings only HttpClient applies (default headers, a base address, a timeout).
+    /// </summary>
+    private HttpMessageInvoker CreateInvoker()
+    {
+        var client = httpClientFactory.CreateClient(WebhookHttpHandlerCheck.HttpClientName);
+        if (httpClientFactory is IHttpMessageHandlerFactory handlers
+            && !client.DefaultRequestHeaders.Any()
+            && client.BaseAddress is null
+            && client.Timeout == Timeout.InfiniteTimeSpan)
+        {
+            return new HttpMessageInvoker(handlers.CreateHandler(WebhookHttpHandlerCheck.HttpClientName), disposeHandler: false);
+        }
+
+        return client;
+    }
+
+    public void Dispose() => _timeouts?.Dispose();
+
+    private WebhookAttemptTimeouts CreateTimeouts(WebhookOptions o)
+    {
+        var created = new WebhookAttemptTimeouts(o);
+        if (Interlocked.CompareExchange(ref _timeouts, created, null) is { } first)
+        {
+            created.Dispose(); // another attempt made it first
+            return first;
+        }
+
+        return created;
     }
 
     private static async Task<string?> ReadExcerptAsync(HttpResponseMessage response, CancellationToken cancellationToken)

@@ -71,11 +71,24 @@ internal sealed class WebhookTelemetry : IDisposable
     /// <summary>The meter, for instruments created elsewhere (the pending gauge).</summary>
     public Meter Meter => _meter;
 
-    public void Published(string eventType) =>
-        _published.Add(1, new KeyValuePair<string, object?>("webhook.event_type", eventType));
+    public void Published(string eventType)
+    {
+        if (_published.Enabled)
+        {
+            _published.Add(1, new KeyValuePair<string, object?>("webhook.event_type", eventType));
+        }
+    }
+
+    /// <summary>Whether any attempt instrument has a listener (the caller may skip preparing the call).</summary>
+    public bool AttemptsObserved => _attempts.Enabled || _attemptDuration.Enabled || _latency.Enabled;
 
     public void Attempted(string eventType, WebhookAttempt attempt, WebhookDeliveryStatus after, string? serverAddress, DateTimeOffset? publishedAt, DateTimeOffset now)
     {
+        if (!AttemptsObserved)
+        {
+            return; // nobody listens: no tags to build
+        }
+
         var outcome = attempt.ErrorKind == WebhookErrorKind.Blocked ? "blocked"
             : attempt.Succeeded ? "succeeded"
             : after == WebhookDeliveryStatus.Pending ? "retrying"

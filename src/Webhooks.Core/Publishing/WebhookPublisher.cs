@@ -27,7 +27,8 @@ internal sealed class WebhookPublisher(
         ArgumentNullException.ThrowIfNull(eventType);
         var type = Resolve(eventType.Name);
         var typeInfo = (JsonTypeInfo<TPayload>)serializer.Value.JsonSerializerOptions.GetTypeInfo(typeof(TPayload));
-        return PublishCoreAsync(type, writer => JsonSerializer.Serialize(writer, data, typeInfo), options, cancellationToken);
+        // State passed along rather than captured: no closure per publish.
+        return PublishCoreAsync(type, static (writer, state) => JsonSerializer.Serialize(writer, state.Data, state.TypeInfo), (Data: data, TypeInfo: typeInfo), options, cancellationToken);
     }
 
     public Task<WebhookPublishResult> PublishAsync(string eventType, object? data, WebhookPublishOptions? options = null, CancellationToken cancellationToken = default)
@@ -40,7 +41,7 @@ internal sealed class WebhookPublisher(
         }
 
         var jsonOptions = serializer.Value.JsonSerializerOptions;
-        return PublishCoreAsync(type, writer => WriteUntyped(writer, data, jsonOptions), options, cancellationToken);
+        return PublishCoreAsync(type, static (writer, state) => WriteUntyped(writer, state.Data, state.Options), (Data: data, Options: jsonOptions), options, cancellationToken);
     }
 
     internal static void WriteUntyped(Utf8JsonWriter writer, object? data, JsonSerializerOptions jsonOptions)
@@ -65,7 +66,15 @@ internal sealed class WebhookPublisher(
     private WebhookEventType Resolve(string name) =>
         catalog.Find(name) ?? throw new WebhookUnknownEventTypeException(name, catalog.EventTypes.Select(t => t.Name));
 
-    private async Task<WebhookPublishResult> PublishCoreAsync(WebhookEventType type, Action<Utf8JsonWriter> writeData, WebhookPublishOptions? publishOptions, CancellationToken cancellationToken)
+    private Task<WebhookPublishResult> PublishCoreAsync<TState>(WebhookEventType type, Action<Utf8JsonWriter, TState> writeData, TState state, WebhookPublishOptions? publishOptions, CancellationToken cancellationToken)
+    {
+        // Nobody listening for spans (the common case): no async frame of its own around the publish.
+        return WebhookTelemetry.Source.HasListeners()
+            ? PublishTracedAsync(type, writeData, state, publishOptions, cancellationToken)
+            : PublishStoredAsync(type, writeData, state, publishOptions, null, cancellationToken);
+    }
+
+    private async Task<WebhookPublishResult> PublishTracedAsync<TState>(WebhookEventType type, Action<Utf8JsonWriter, TState> writeData, TState state, WebhookPublishOptions? publishOptions, CancellationToken cancellationToken)
     {
         // A child of the caller's activity; its context travels with the message, so an attempt sent
         // later by any instance links back to it.
@@ -73,12 +82,7 @@ internal sealed class WebhookPublisher(
         activity?.SetTag("webhook.event_type", type.Name);
         try
         {
-            var result = await PublishStoredAsync(type, writeData, publishOptions, activity, cancellationToken).ConfigureAwait(false);
-            if (!result.IsDuplicate)
-            {
-                telemetry.Published(type.Name);
-            }
-
+            var result = await PublishStoredAsync(type, writeData, state, publishOptions, activity, cancellationToken).ConfigureAwait(false);
             activity?.SetTag("webhook.message_id", result.MessageId);
             activity?.SetTag("webhook.delivery_count", result.DeliveryCount);
             activity?.SetTag("webhook.duplicate", result.IsDuplicate);
@@ -92,7 +96,7 @@ internal sealed class WebhookPublisher(
         }
     }
 
-    private async Task<WebhookPublishResult> PublishStoredAsync(WebhookEventType type, Action<Utf8JsonWriter> writeData, WebhookPublishOptions? publishOptions, Activity? activity, CancellationToken cancellationToken)
+    private async Task<WebhookPublishResult> PublishStoredAsync<TState>(WebhookEventType type, Action<Utf8JsonWriter, TState> writeData, TState state, WebhookPublishOptions? publishOptions, Activity? activity, CancellationToken cancellationToken)
     {
         var o = options.Value;
         var orderingKey = publishOptions?.OrderingKey;
@@ -104,7 +108,7 @@ internal sealed class WebhookPublisher(
         var now = time.GetUtcNow();
         var timestamp = publishOptions?.Timestamp ?? now;
         var owner = publishOptions?.Owner;
-        var payload = Serialize(type.Name, timestamp, writeData, o.MaxPayloadBytes, o.PayloadFormat);
+        var payload = Serialize(type.Name, timestamp, writeData, state, o.MaxPayloadBytes, o.PayloadFormat);
 
         var context = publishOptions?.EnqueueContext;
         var targets = await subscriptions.FindForEventAsync(owner, type.GetSubscriptionPatterns(), context, cancellationToken).ConfigureAwait(false);
@@ -119,6 +123,7 @@ internal sealed class WebhookPublisher(
         var idempotencyKey = publishOptions?.IdempotencyKey;
         if (targets.Count == 0 && idempotencyKey is null)
         {
+            telemetry.Published(type.Name);
             return new WebhookPublishResult(WebhookIds.New(WebhookIds.MessagePrefix, now), 0, false);
         }
 
@@ -153,9 +158,13 @@ internal sealed class WebhookPublisher(
         }
 
         var result = await deliveries.EnqueueAsync(message, batch, context, cancellationToken).ConfigureAwait(false);
-        if (!result.IsDuplicate && batch.Length > 0)
+        if (!result.IsDuplicate)
         {
-            signal.Notify();
+            telemetry.Published(type.Name);
+            if (batch.Length > 0)
+            {
+                signal.Notify();
+            }
         }
 
         return new WebhookPublishResult(result.MessageId, result.DeliveryCount, result.IsDuplicate);
@@ -199,6 +208,10 @@ internal sealed class WebhookPublisher(
 
     /// <summary>Writes the body once (the Standard Webhooks envelope, or the data alone); every delivery of the message shares these bytes.</summary>
     internal static byte[] Serialize(string eventType, DateTimeOffset timestamp, Action<Utf8JsonWriter> writeData, int maxBytes, WebhookPayloadFormat format = WebhookPayloadFormat.Envelope)
+        => Serialize(eventType, timestamp, static (writer, write) => write(writer), writeData, maxBytes, format);
+
+    /// <summary>As <see cref="Serialize(string, DateTimeOffset, Action{Utf8JsonWriter}, int, WebhookPayloadFormat)"/>, the data written from <paramref name="state"/>.</summary>
+    internal static byte[] Serialize<TState>(string eventType, DateTimeOffset timestamp, Action<Utf8JsonWriter, TState> writeData, TState state, int maxBytes, WebhookPayloadFormat format = WebhookPayloadFormat.Envelope)
     {
         // The buffer and writer are kept per thread and reused (taken out while in use, so a nested
         // publish gets its own): the one allocation per publish is the body itself.
@@ -218,11 +231,11 @@ internal sealed class WebhookPublisher(
         {
             if (format == WebhookPayloadFormat.Data)
             {
-                writeData(writer);
+                writeData(writer, state);
             }
             else
             {
-                WriteEnvelope(writer, eventType, timestamp, writeData);
+                WriteEnvelope(writer, eventType, timestamp, writeData, state);
             }
 
             writer.Flush();
@@ -251,13 +264,13 @@ internal sealed class WebhookPublisher(
     [ThreadStatic]
     private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter? Writer)? t_serializer;
 
-    private static void WriteEnvelope(Utf8JsonWriter writer, string eventType, DateTimeOffset timestamp, Action<Utf8JsonWriter> writeData)
+    private static void WriteEnvelope<TState>(Utf8JsonWriter writer, string eventType, DateTimeOffset timestamp, Action<Utf8JsonWriter, TState> writeData, TState state)
     {
         writer.WriteStartObject();
         writer.WriteString("type", eventType);
         writer.WriteString("timestamp", timestamp.ToUniversalTime());
         writer.WritePropertyName("data");
-        writeData(writer);
+        writeData(writer, state);
         writer.WriteEndObject();
     }
 }

@@ -19,9 +19,21 @@ public static class Throughput
         int rounds = settings.Count("rounds", 5, 2);
         var report = new Report("throughput") { Target = "ratio >= 0.90" };
         report.Setting("deliveries", deliveries).Setting("concurrency", concurrency).Setting("publishers", callers).Setting("rounds", rounds)
-            .Setting("bodyBytes", Payload.EnvelopeBytes).Setting("warmupRounds", 1);
+            .Setting("bodyBytes", Payload.EnvelopeBytes).Setting("warmupRounds", 1).Setting("warmupDeliveries", deliveries);
 
         var body = Payload.EnvelopeOf(Payload.Data(1), DateTimeOffset.UtcNow);
+        if (settings.Count("library-only", 0, 0) is > 0 and var only)
+        {
+            // For a profiler (dotnet-trace): the library side alone, no baseline in the trace.
+            for (int i = 0; i < only; i++)
+            {
+                var (rate, allocated, cpu) = await LibraryAsync(receiver, deliveries, concurrency, callers, postgres: null, instances: 1);
+                Console.WriteLine($"  library only: {rate,9:N0}/s   allocated/delivery {allocated:N0} B   CPU/delivery {cpu:N1} µs");
+            }
+
+            return report;
+        }
+
         var baseline = new List<double>();
         var library = new List<double>();
         var libraryAlloc = new List<double>();
@@ -31,7 +43,10 @@ public static class Throughput
         for (int round = 0; round <= rounds; round++)
         {
             bool warmup = round == 0;
-            int n = warmup ? Math.Min(deliveries, 4_000) : deliveries;
+            // The warm-up round is as long as a measured one: shorter, the library's code was still
+            // being re-jitted (tier 0 -> instrumented -> tier 1) during the first measured rounds, which
+            // measured the JIT more than the steady state a long-running sender is in.
+            int n = deliveries;
             // Alternate which goes first, so neither always runs on a warmer (or busier) machine.
             double b = 0, l = 0, ba = 0, la = 0, bc = 0, lc = 0;
             if (round % 2 == 0)

@@ -301,6 +301,48 @@ public sealed class EngineRulesTests
     }
 
     [Fact]
+    public async Task InFlightCap_UnderContention_NeverExceeded_AndTheMapEmptiesAfterwards()
+    {
+        await using var host = await WebhookHost.StartAsync(b => b.AddEventType("order.created"), o => { o.MaxConnectionsPerEndpoint = 3; o.Dispatcher.Enabled = false; });
+        var processor = host.Services.GetRequiredService<WebhookDeliveryProcessor>();
+        int inside = 0, most = 0, entered = 0;
+        var endpoints = new[] { "http://a:80", "http://b:80" };
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(t => Task.Run(() =>
+        {
+            for (int i = 0; i < 20_000; i++)
+            {
+                var endpoint = endpoints[0]; // one endpoint: the most contention
+                if (!processor.TryEnterEndpoint(endpoint))
+                {
+                    continue;
+                }
+
+                int now = Interlocked.Increment(ref inside);
+                InterlockedMax(ref most, now);
+                Interlocked.Increment(ref entered);
+                Interlocked.Decrement(ref inside);
+                processor.ExitEndpoint(endpoint);
+            }
+        })));
+
+        most.Should().BeLessThanOrEqualTo(3, "the cap holds while counts are retired and replaced");
+        entered.Should().BeGreaterThan(0);
+        processor.InFlightEndpointCount.Should().Be(0, "an endpoint with nothing in flight leaves the map");
+        processor.TryEnterEndpoint(endpoints[1]).Should().BeTrue();
+        processor.InFlightEndpointCount.Should().Be(1);
+        processor.ExitEndpoint(endpoints[1]);
+        processor.InFlightEndpointCount.Should().Be(0);
+
+        static void InterlockedMax(ref int target, int value)
+        {
+            int seen;
+            while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen)
+            {
+            }
+        }
+    }
+
+    [Fact]
     public async Task Retention_RemovesOldFinishedHistoryAndItsCounts_KeepsPending()
     {
         var time = new FakeTimeProvider(T0);
