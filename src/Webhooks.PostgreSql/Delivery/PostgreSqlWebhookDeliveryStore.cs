@@ -22,6 +22,41 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
     IWebhookDeliveryStore, IWebhookDeliveryLog, IWebhookDeliveryAdministration, IWebhookDeliveryStatistics, IWebhookDeliveryRetention, IWebhookDeliveryBacklog,
     IWebhookDeliveryOrdering, IWebhookDeliveryRateLimit
 {
+    // Batch bounds: completions are small rows; enqueues carry payloads (a heavier message still goes, alone).
+    private const int MaxCompletionBatch = 256;
+    private const int MaxEnqueueBatch = 256;
+    private const long MaxEnqueueBatchBytes = 4 * 1024 * 1024;
+
+    private PostgreSqlGroupWriter<Completion, bool>? _completions;
+    private PostgreSqlGroupWriter<Enqueue, WebhookEnqueueResult>? _enqueues;
+
+    private PostgreSqlGroupWriter<Completion, bool> Completions => Volatile.Read(ref _completions) ?? CreateCompletions();
+
+    private PostgreSqlGroupWriter<Enqueue, WebhookEnqueueResult> Enqueues => Volatile.Read(ref _enqueues) ?? CreateEnqueues();
+
+    // A delivery is completed once per lease; the key keeps two completions of one delivery (a stale holder's and the new one's) apart.
+    private PostgreSqlGroupWriter<Completion, bool> CreateCompletions()
+    {
+        Interlocked.CompareExchange(ref _completions, new(CompleteBatchAsync, CompleteOneAsync, static c => c.Lease.Delivery.Id, static _ => 1, MaxCompletionBatch, MaxCompletionBatch), null);
+        return _completions;
+    }
+
+    private PostgreSqlGroupWriter<Enqueue, WebhookEnqueueResult> CreateEnqueues()
+    {
+        Interlocked.CompareExchange(ref _enqueues, new(
+            EnqueueBatchAsync,
+            e => EnqueueOneAsync(e.Message, e.Deliveries, null, CancellationToken.None),
+            static e => e.Message.Id,
+            static e => e.Message.Payload.Length + (256L * (e.Deliveries.Count + 1)),
+            MaxEnqueueBatch,
+            MaxEnqueueBatchBytes), null);
+        return _enqueues;
+    }
+
+    private readonly record struct Completion(WebhookLease Lease, WebhookAttempt? Attempt, WebhookDeliveryTransition Transition);
+
+    private readonly record struct Enqueue(WebhookMessage Message, IReadOnlyList<WebhookDelivery> Deliveries);
+
     private const string DeliveryColumns =
         "id, message_id, subscription_id, event_type, status, attempt_count, created_at, " +
         "CASE WHEN status = 0 THEN coalesce(lease_expires_at, next_attempt_at) END, last_attempt_at, last_status_code, last_error, owner, ordering_key";
@@ -125,6 +160,49 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
             RETURNING 1
         )
         SELECT count(*) FROM d
+        """);
+
+    // Many completions in one statement (group completion): each row is held only when pending with its lease id;
+    // the ids returned are the ones that were held. A row that was not sent keeps its attempt fields and gets no attempt.
+    private readonly string _completeBatch = db.Sql("""
+        WITH i AS (
+            SELECT * FROM unnest(@id::text[], @lease_id::text[], @status::smallint[], @delay::interval[], @sent::boolean[], @number::integer[],
+                                 @started_at::timestamptz[], @duration::interval[], @status_code::integer[], @response_excerpt::text[],
+                                 @error_kind::smallint[], @error::text[])
+                AS i(id, lease_id, status, delay, sent, number, started_at, duration, status_code, response_excerpt, error_kind, error)
+        ), done AS (
+            UPDATE {s}.deliveries AS d
+            SET status = i.status,
+                attempt_count = CASE WHEN i.sent THEN i.number ELSE d.attempt_count END,
+                last_attempt_at = CASE WHEN i.sent THEN i.started_at ELSE d.last_attempt_at END,
+                last_status_code = CASE WHEN i.sent THEN i.status_code ELSE d.last_status_code END,
+                last_error = i.error, next_attempt_at = CASE WHEN i.status = 0 THEN {now} + i.delay END,
+                lease_id = NULL, lease_expires_at = NULL
+            FROM i
+            WHERE d.id = i.id AND d.lease_id = i.lease_id AND d.status = 0
+            RETURNING d.id, d.subscription_id, d.owner
+        ), a AS (
+            INSERT INTO {s}.attempts (delivery_id, subscription_id, owner, number, started_at, duration, status_code, response_excerpt, error_kind, error)
+            SELECT i.id, done.subscription_id, done.owner, i.number, i.started_at, i.duration, i.status_code, i.response_excerpt, i.error_kind, i.error
+            FROM done JOIN i ON i.id = done.id
+            WHERE i.sent
+        )
+        SELECT id FROM done
+        """);
+
+    // Many unkeyed enqueues outside the app's transaction in one statement (group enqueue): messages, then their deliveries.
+    private readonly string _enqueueBatch = db.Sql("""
+        WITH m AS (
+            INSERT INTO {s}.messages (id, event_type, "timestamp", owner, idempotency_expires_at, payload, created_at, empty, trace_parent, trace_state)
+            SELECT * FROM unnest(@m_id::text[], @m_event_type::text[], @m_timestamp::timestamptz[], @m_owner::text[], @m_idempotency_expires_at::timestamptz[],
+                                 @m_payload::bytea[], @m_created_at::timestamptz[], @m_empty::boolean[], @m_trace_parent::text[], @m_trace_state::text[])
+        )
+        INSERT INTO {s}.deliveries (id, message_id, subscription_id, event_type, owner, status, attempt_count, created_at, next_attempt_at, ordering_key, ordering_seq)
+        SELECT u.id, u.message_id, u.subscription_id, u.event_type, u.owner, u.status, u.attempt_count, u.created_at, {now},
+               u.ordering_key, CASE WHEN u.ordering_key IS NOT NULL THEN nextval('{s}.deliveries_ordering_seq') END
+        FROM unnest(@d_id::text[], @d_message::text[], @d_subscription::text[], @d_event_type::text[], @d_owner::text[], @d_status::smallint[],
+                    @d_attempts::integer[], @d_created::timestamptz[], @d_ordering_key::text[])
+            AS u(id, message_id, subscription_id, event_type, owner, status, attempt_count, created_at, ordering_key)
         """);
 
     // Released for now (shutdown): wake the other instances; released for later (busy receiver): polling finds it.
@@ -280,6 +358,12 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         return wait > TimeSpan.Zero ? wait : TimeSpan.FromTicks(1);
     }
 
+    /// <summary>
+    /// Inside the app's transaction: one statement through it. Otherwise, without an idempotency key:
+    /// concurrent enqueues go together, one statement and one commit for all that arrived while the
+    /// previous one ran (<see cref="PostgreSqlGroupWriter{TItem, TResult}"/>); each returns once the
+    /// commit holding its message is done. With a key: alone, so a duplicate finds the earlier message.
+    /// </summary>
     public async Task<WebhookEnqueueResult> EnqueueAsync(WebhookMessage message, IReadOnlyList<WebhookDelivery> deliveries, WebhookEnqueueContext? context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
@@ -288,6 +372,109 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         // With the app's transaction: write through it, so its rollback drops the webhook.
         var transaction = PostgreSqlEnqueueContext.TransactionOf(context);
         await db.EnsureSchemaAsync(cancellationToken, transaction).ConfigureAwait(false);
+        if (transaction is not null || message.IdempotencyKey is not null)
+        {
+            return await EnqueueOneAsync(message, deliveries, transaction, cancellationToken).ConfigureAwait(false);
+        }
+
+        var result = await Enqueues.WriteAsync(new Enqueue(message, deliveries), cancellationToken).ConfigureAwait(false);
+        if (deliveries.Count > 0)
+        {
+            NotifySoon();
+        }
+
+        return result;
+    }
+
+    private async Task<WebhookEnqueueResult[]> EnqueueBatchAsync(IReadOnlyList<Enqueue> batch)
+    {
+        int n = batch.Count;
+        int total = 0;
+        foreach (var e in batch)
+        {
+            total += e.Deliveries.Count;
+        }
+
+        var ids = new string[n];
+        var eventTypes = new string[n];
+        var timestamps = new DateTimeOffset[n];
+        var owners = new string?[n];
+        var keyExpiries = new DateTimeOffset?[n];
+        var payloads = new byte[n][];
+        var createdAt = new DateTimeOffset[n];
+        var empty = new bool[n];
+        var traceParents = new string?[n];
+        var traceStates = new string?[n];
+        var dIds = new string[total];
+        var dMessages = new string[total];
+        var dSubscriptions = new string[total];
+        var dEventTypes = new string[total];
+        var dOwners = new string?[total];
+        var dStatuses = new short[total];
+        var dAttempts = new int[total];
+        var dCreated = new DateTimeOffset[total];
+        var dOrderingKeys = new string?[total];
+        var results = new WebhookEnqueueResult[n];
+        int j = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var (m, deliveries) = batch[i];
+            ids[i] = m.Id;
+            eventTypes[i] = m.EventType;
+            timestamps[i] = m.Timestamp.ToUniversalTime();
+            owners[i] = m.Owner;
+            keyExpiries[i] = m.IdempotencyExpiresAt?.ToUniversalTime();
+            payloads[i] = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(m.Payload, out var segment)
+                && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array : m.Payload.ToArray();
+            createdAt[i] = m.CreatedAt.ToUniversalTime();
+            empty[i] = deliveries.Count == 0;
+            traceParents[i] = m.TraceParent;
+            traceStates[i] = m.TraceState;
+            foreach (var d in deliveries)
+            {
+                dIds[j] = d.Id;
+                dMessages[j] = m.Id;
+                dSubscriptions[j] = d.SubscriptionId;
+                dEventTypes[j] = m.EventType;
+                dOwners[j] = m.Owner;
+                dStatuses[j] = (short)d.Status;
+                dAttempts[j] = d.AttemptCount;
+                dCreated[j] = d.CreatedAt.ToUniversalTime();
+                dOrderingKeys[j] = d.OrderingKey;
+                j++;
+            }
+
+            results[i] = new WebhookEnqueueResult(m.Id, deliveries.Count, IsDuplicate: false);
+        }
+
+        await using var command = db.DataSource.CreateCommand(_enqueueBatch);
+        var p = command.Parameters;
+        p.AddWithValue("m_id", ids);
+        p.AddWithValue("m_event_type", eventTypes);
+        p.AddWithValue("m_timestamp", timestamps);
+        p.AddWithValue("m_owner", NpgsqlDbType.Array | NpgsqlDbType.Text, owners);
+        p.AddWithValue("m_idempotency_expires_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, keyExpiries);
+        p.AddWithValue("m_payload", NpgsqlDbType.Array | NpgsqlDbType.Bytea, payloads);
+        p.AddWithValue("m_created_at", createdAt);
+        p.AddWithValue("m_empty", empty);
+        p.AddWithValue("m_trace_parent", NpgsqlDbType.Array | NpgsqlDbType.Text, traceParents);
+        p.AddWithValue("m_trace_state", NpgsqlDbType.Array | NpgsqlDbType.Text, traceStates);
+        p.AddWithValue("d_id", dIds);
+        p.AddWithValue("d_message", dMessages);
+        p.AddWithValue("d_subscription", dSubscriptions);
+        p.AddWithValue("d_event_type", dEventTypes);
+        p.AddWithValue("d_owner", NpgsqlDbType.Array | NpgsqlDbType.Text, dOwners);
+        p.AddWithValue("d_status", dStatuses);
+        p.AddWithValue("d_attempts", dAttempts);
+        p.AddWithValue("d_created", dCreated);
+        p.AddWithValue("d_ordering_key", NpgsqlDbType.Array | NpgsqlDbType.Text, dOrderingKeys);
+        await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+        return results;
+    }
+
+    /// <summary>One enqueue in one statement: inside the app's transaction, with an idempotency key, or alone.</summary>
+    private async Task<WebhookEnqueueResult> EnqueueOneAsync(WebhookMessage message, IReadOnlyList<WebhookDelivery> deliveries, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
+    {
         NpgsqlConnection? connection = null;
         try
         {
@@ -425,10 +612,94 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         return leases;
     }
 
+    /// <summary>
+    /// Concurrent completions (one per worker) go together: one statement and one commit for all that
+    /// arrived while the previous one ran (<see cref="PostgreSqlGroupWriter{TItem, TResult}"/>); each
+    /// caller learns whether its own lease was held.
+    /// </summary>
     public async Task<bool> CompleteAttemptAsync(WebhookLease lease, WebhookAttempt? attempt, WebhookDeliveryTransition transition, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
         await db.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        return await Completions.WriteAsync(new Completion(lease, attempt, transition), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<bool[]> CompleteBatchAsync(IReadOnlyList<Completion> batch)
+    {
+        int n = batch.Count;
+        var ids = new string[n];
+        var leaseIds = new string[n];
+        var statuses = new short[n];
+        var delays = new TimeSpan[n];
+        var sent = new bool[n];
+        var numbers = new int?[n];
+        var startedAt = new DateTimeOffset?[n];
+        var durations = new TimeSpan?[n];
+        var statusCodes = new int?[n];
+        var excerpts = new string?[n];
+        var errorKinds = new short?[n];
+        var errors = new string?[n];
+        for (int i = 0; i < n; i++)
+        {
+            var (lease, attempt, transition) = batch[i];
+            ids[i] = lease.Delivery.Id;
+            leaseIds[i] = lease.LeaseId;
+            statuses[i] = (short)transition.Status;
+            delays[i] = transition.RetryDelay < TimeSpan.Zero ? TimeSpan.Zero : transition.RetryDelay;
+            if (attempt is null)
+            {
+                errors[i] = PostgreSqlText.Clean(transition.Reason);
+                continue;
+            }
+
+            sent[i] = true;
+            numbers[i] = attempt.Number;
+            startedAt[i] = attempt.StartedAt.ToUniversalTime();
+            durations[i] = attempt.Duration;
+            statusCodes[i] = attempt.StatusCode;
+            excerpts[i] = PostgreSqlText.Clean(attempt.ResponseExcerpt);
+            errorKinds[i] = (short)attempt.ErrorKind;
+            errors[i] = PostgreSqlText.Clean(attempt.Error);
+        }
+
+        await using var command = db.DataSource.CreateCommand(_completeBatch);
+        var p = command.Parameters;
+        p.AddWithValue("id", ids);
+        p.AddWithValue("lease_id", leaseIds);
+        p.AddWithValue("status", statuses);
+        p.AddWithValue("delay", delays);
+        p.AddWithValue("sent", sent);
+        p.AddWithValue("number", NpgsqlDbType.Array | NpgsqlDbType.Integer, numbers);
+        p.AddWithValue("started_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, startedAt);
+        p.AddWithValue("duration", NpgsqlDbType.Array | NpgsqlDbType.Interval, durations);
+        p.AddWithValue("status_code", NpgsqlDbType.Array | NpgsqlDbType.Integer, statusCodes);
+        p.AddWithValue("response_excerpt", NpgsqlDbType.Array | NpgsqlDbType.Text, excerpts);
+        p.AddWithValue("error_kind", NpgsqlDbType.Array | NpgsqlDbType.Smallint, errorKinds);
+        p.AddWithValue("error", NpgsqlDbType.Array | NpgsqlDbType.Text, errors);
+        var held = new HashSet<string>(StringComparer.Ordinal);
+        await using (var r = await command.ExecuteReaderAsync().ConfigureAwait(false))
+        {
+            while (await r.ReadAsync().ConfigureAwait(false))
+            {
+                held.Add(r.GetString(0));
+            }
+        }
+
+        var results = new bool[n];
+        for (int i = 0; i < n; i++)
+        {
+            results[i] = held.Contains(ids[i]);
+        }
+
+        return results;
+    }
+
+    private Task<bool> CompleteOneAsync(Completion completion) =>
+        CompleteOneAsync(completion.Lease, completion.Attempt, completion.Transition);
+
+    private async Task<bool> CompleteOneAsync(WebhookLease lease, WebhookAttempt? attempt, WebhookDeliveryTransition transition)
+    {
+        var cancellationToken = CancellationToken.None;
         await using var command = db.DataSource.CreateCommand(attempt is null ? _completeUnsent : _complete);
         var p = command.Parameters;
         p.AddWithValue("id", lease.Delivery.Id);
