@@ -24,6 +24,7 @@ internal sealed class PostgreSqlGroupWriter<TItem, TResult>
     private readonly Lock _gate = new();
     private List<Entry> _pending = [];
     private bool _running;
+    private long _batches;
 
     /// <param name="writeBatch">Writes two or more items in one statement and returns their results in order; throws <see cref="PostgresException"/> when the database refuses it (nothing written).</param>
     /// <param name="writeOne">Writes one item alone (the statement a lone call uses, and the fallback of a refused batch).</param>
@@ -46,6 +47,9 @@ internal sealed class PostgreSqlGroupWriter<TItem, TResult>
         _maxCount = maxCount;
         _maxWeight = maxWeight;
     }
+
+    /// <summary>How many batches of two or more items were written in one statement (for tests and diagnostics).</summary>
+    public long Batches => Interlocked.Read(ref _batches);
 
     /// <summary>Writes the item with whatever else is waiting; completes once the commit that holds it is done.</summary>
     public Task<TResult> WriteAsync(TItem item, CancellationToken cancellationToken)
@@ -150,6 +154,7 @@ internal sealed class PostgreSqlGroupWriter<TItem, TResult>
             return;
         }
 
+        Interlocked.Increment(ref _batches);
         for (int i = 0; i < batch.Count; i++)
         {
             batch[i].Completion.TrySetResult(results[i]);

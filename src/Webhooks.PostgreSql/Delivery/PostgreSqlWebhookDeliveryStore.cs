@@ -30,6 +30,12 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
     private PostgreSqlGroupWriter<Completion, bool>? _completions;
     private PostgreSqlGroupWriter<Enqueue, WebhookEnqueueResult>? _enqueues;
 
+    /// <summary>Completions written together, two or more in one statement (tests).</summary>
+    internal long CompletionBatches => Volatile.Read(ref _completions)?.Batches ?? 0;
+
+    /// <summary>Enqueues written together, two or more in one statement (tests).</summary>
+    internal long EnqueueBatches => Volatile.Read(ref _enqueues)?.Batches ?? 0;
+
     private PostgreSqlGroupWriter<Completion, bool> Completions => Volatile.Read(ref _completions) ?? CreateCompletions();
 
     private PostgreSqlGroupWriter<Enqueue, WebhookEnqueueResult> Enqueues => Volatile.Read(ref _enqueues) ?? CreateEnqueues();
