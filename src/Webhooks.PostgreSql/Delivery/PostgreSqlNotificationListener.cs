@@ -98,7 +98,7 @@ internal sealed partial class PostgreSqlNotificationListener(
     /// <summary>
     /// Stops listening before the connection goes back to the pool: the library's own data source does
     /// not reset returned connections, and a pooled connection must not go on receiving notifications.
-    /// A connection that cannot run it is broken, and a broken connection is not pooled.
+    /// If that fails, the pool is cleared, so the connection is closed rather than handed out still listening.
     /// </summary>
     private static async Task UnlistenAsync(NpgsqlConnection connection)
     {
@@ -114,7 +114,8 @@ internal sealed partial class PostgreSqlNotificationListener(
         }
         catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
         {
-            // Broken: it will not be pooled.
+            // It may still be pooled: have the pool drop its connections (this one when it is returned), rather than hand it out listening.
+            NpgsqlConnection.ClearPool(connection);
         }
     }
 

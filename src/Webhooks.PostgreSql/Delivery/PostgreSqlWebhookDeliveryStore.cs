@@ -112,33 +112,9 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
     private readonly string _earlierKey = db.Sql("SELECT message_id, delivery_count FROM {s}.idempotency_keys WHERE owner_key = @owner_key AND key = @key");
 
     // Each delivery's lease id is the call's unique prefix plus the delivery id: unique per lease taken.
-    // The payload travels once per message, however many of its deliveries are in the batch.
-    private readonly string _lease = db.Sql("""
-        WITH due AS (
-            SELECT id, coalesce(lease_expires_at, next_attempt_at) AS due_at
-            FROM {s}.deliveries
-            WHERE status = 0 AND coalesce(lease_expires_at, next_attempt_at) <= {now}
-              AND (ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM {s}.deliveries AS e WHERE e.subscription_id = deliveries.subscription_id
-                   AND e.ordering_key = deliveries.ordering_key AND e.status = 0 AND e.ordering_seq < deliveries.ordering_seq))
-            ORDER BY coalesce(lease_expires_at, next_attempt_at), id
-            LIMIT @max
-            FOR UPDATE SKIP LOCKED
-        ), leased AS (
-            UPDATE {s}.deliveries AS d
-            SET lease_id = @lease_id || d.id, lease_expires_at = {now} + @duration
-            FROM due
-            WHERE d.id = due.id
-            RETURNING d.id, d.message_id, d.subscription_id, d.event_type, d.attempt_count, d.created_at,
-                      d.last_attempt_at, d.last_status_code, d.last_error, due.due_at, d.owner, d.lease_id, d.lease_expires_at, d.ordering_key
-        )
-        SELECT l.id, l.message_id, l.subscription_id, l.event_type, l.attempt_count, l.created_at,
-               l.last_attempt_at, l.last_status_code, l.last_error, l.due_at,
-               m.event_type, m."timestamp", m.owner, m.idempotency_key, m.idempotency_expires_at,
-               CASE WHEN row_number() OVER (PARTITION BY l.message_id ORDER BY l.id) = 1 THEN m.payload END,
-               l.owner, l.lease_id, l.lease_expires_at, m.created_at, m.trace_parent, m.trace_state, l.ordering_key
-        FROM leased AS l JOIN {s}.messages AS m ON m.id = l.message_id
-        ORDER BY l.due_at, l.id
-        """);
+    // The payload travels once per message, however many of its deliveries are in the batch. The
+    // statement is the schema's lease function (migration 7), whose plan is made once per connection.
+    private readonly string _lease = db.Sql("SELECT * FROM {s}.lease(@max, @lease_id, @duration)");
 
     // "Held": pending and carrying this lease id, expired or not. Check and write are one statement.
     private readonly string _complete = db.Sql("""
