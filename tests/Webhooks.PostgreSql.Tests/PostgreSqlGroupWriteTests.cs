@@ -194,7 +194,7 @@ public sealed class PostgreSqlGroupWriteTests(PostgresCluster cluster)
     /// <summary>
     /// Many enqueues outside the app's transaction in one batch: each returns its own message id and
     /// delivery count, and once it has returned its message and deliveries are committed (read from
-    /// another connection), in enqueue order for an ordering key.
+    /// another connection), in enqueue order for an ordering key; listening dispatchers are woken.
     /// </summary>
     [Fact]
     public async Task Enqueue_ManyConcurrentInOneBatch_EachDurableWithItsOwnResult()
@@ -202,6 +202,15 @@ public sealed class PostgreSqlGroupWriteTests(PostgresCluster cluster)
         await using var stores = await PgStores.CreateAsync(await cluster.CreateDatabaseAsync("group"), "group_enqueue");
         var store = stores.Deliveries;
         const int n = 30;
+        await using var listener = new NpgsqlConnection(stores.ConnectionString);
+        await listener.OpenAsync();
+        int notified = 0;
+        listener.Notification += (_, _) => Interlocked.Increment(ref notified);
+        await using (var listen = new NpgsqlCommand($"LISTEN \"{stores.Database.Channel}\"", listener))
+        {
+            await listen.ExecuteNonQueryAsync();
+        }
+
         Task<WebhookEnqueueResult> first;
         var others = new List<Task<WebhookEnqueueResult>>();
         await using (var hold = await HoldAsync(stores, "LOCK TABLE {s}.messages IN SHARE MODE"))
@@ -225,6 +234,10 @@ public sealed class PostgreSqlGroupWriteTests(PostgresCluster cluster)
         }
 
         store.EnqueueBatches.Should().BeGreaterThanOrEqualTo(1, "the enqueues that waited behind the lock went together");
+        await Eventually.TrueAsync(
+            async () => Volatile.Read(ref notified) > 0 || await listener.WaitAsync(TimeSpan.FromSeconds(1)),
+            "the batch's commit to wake listening dispatchers",
+            TimeSpan.FromSeconds(60));
 
         // Committed: another connection sees every message and delivery.
         await using var other = NpgsqlDataSource.Create(stores.ConnectionString);

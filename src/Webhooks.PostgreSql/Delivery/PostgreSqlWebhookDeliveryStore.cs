@@ -172,19 +172,24 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         SELECT id FROM done
         """);
 
-    // Many unkeyed enqueues outside the app's transaction in one statement (group enqueue): messages, then their deliveries.
+    // Many unkeyed enqueues outside the app's transaction in one statement (group enqueue): messages, then their
+    // deliveries, and the wake-up goes out with the commit. One batch is written at a time per store, so notifying
+    // in it makes no publishers commit one at a time (as notifying in every publish's own statement did).
     private readonly string _enqueueBatch = db.Sql("""
         WITH m AS (
             INSERT INTO {s}.messages (id, event_type, "timestamp", owner, idempotency_expires_at, payload, created_at, empty, trace_parent, trace_state)
             SELECT * FROM unnest(@m_id::text[], @m_event_type::text[], @m_timestamp::timestamptz[], @m_owner::text[], @m_idempotency_expires_at::timestamptz[],
                                  @m_payload::bytea[], @m_created_at::timestamptz[], @m_empty::boolean[], @m_trace_parent::text[], @m_trace_state::text[])
+        ), d AS (
+            INSERT INTO {s}.deliveries (id, message_id, subscription_id, event_type, owner, status, attempt_count, created_at, next_attempt_at, ordering_key, ordering_seq)
+            SELECT u.id, u.message_id, u.subscription_id, u.event_type, u.owner, u.status, u.attempt_count, u.created_at, {now},
+                   u.ordering_key, CASE WHEN u.ordering_key IS NOT NULL THEN nextval('{s}.deliveries_ordering_seq') END
+            FROM unnest(@d_id::text[], @d_message::text[], @d_subscription::text[], @d_event_type::text[], @d_owner::text[], @d_status::smallint[],
+                        @d_attempts::integer[], @d_created::timestamptz[], @d_ordering_key::text[])
+                AS u(id, message_id, subscription_id, event_type, owner, status, attempt_count, created_at, ordering_key)
+            RETURNING 1
         )
-        INSERT INTO {s}.deliveries (id, message_id, subscription_id, event_type, owner, status, attempt_count, created_at, next_attempt_at, ordering_key, ordering_seq)
-        SELECT u.id, u.message_id, u.subscription_id, u.event_type, u.owner, u.status, u.attempt_count, u.created_at, {now},
-               u.ordering_key, CASE WHEN u.ordering_key IS NOT NULL THEN nextval('{s}.deliveries_ordering_seq') END
-        FROM unnest(@d_id::text[], @d_message::text[], @d_subscription::text[], @d_event_type::text[], @d_owner::text[], @d_status::smallint[],
-                    @d_attempts::integer[], @d_created::timestamptz[], @d_ordering_key::text[])
-            AS u(id, message_id, subscription_id, event_type, owner, status, attempt_count, created_at, ordering_key)
+        SELECT count(*) FROM (SELECT pg_notify(@channel, '') WHERE EXISTS (SELECT 1 FROM d)) AS n
         """);
 
     // Released for now (shutdown): wake the other instances; released for later (busy receiver): polling finds it.
@@ -359,13 +364,8 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
             return await EnqueueOneAsync(message, deliveries, transaction, cancellationToken).ConfigureAwait(false);
         }
 
-        var result = await Enqueues.WriteAsync(new Enqueue(message, deliveries), cancellationToken).ConfigureAwait(false);
-        if (deliveries.Count > 0)
-        {
-            NotifySoon();
-        }
-
-        return result;
+        // Notified either way: a batch in its own statement, a lone enqueue just after its commit (NotifySoon).
+        return await Enqueues.WriteAsync(new Enqueue(message, deliveries), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<WebhookEnqueueResult[]> EnqueueBatchAsync(IReadOnlyList<Enqueue> batch)
@@ -450,6 +450,7 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         p.AddWithValue("d_attempts", dAttempts);
         p.AddWithValue("d_created", dCreated);
         p.AddWithValue("d_ordering_key", NpgsqlDbType.Array | NpgsqlDbType.Text, dOrderingKeys);
+        p.AddWithValue("channel", db.Channel);
         await command.ExecuteNonQueryAsync().ConfigureAwait(false);
         return results;
     }
