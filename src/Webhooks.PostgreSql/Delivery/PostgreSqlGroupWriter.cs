@@ -9,13 +9,16 @@ namespace Webhooks.PostgreSql.Delivery;
 /// under load, the statements, round trips and commits per item fall with the number waiting.
 /// A batch the database refuses (a value it cannot hold) is written again one item at a time, so only
 /// the item at fault fails its caller; any other failure (the connection) fails every caller of the
-/// batch, which is what each would have seen alone.
+/// batch, which is what each would have seen alone. While calls keep coming, the batches go on one
+/// connection held by the writer (its statements stay prepared, with their plans); it goes back to the
+/// pool when the writer falls idle, or is replaced after a failure.
 /// </summary>
 /// <typeparam name="TItem">What one caller writes.</typeparam>
 /// <typeparam name="TResult">What one caller gets back.</typeparam>
 internal sealed class PostgreSqlGroupWriter<TItem, TResult>
 {
-    private readonly Func<IReadOnlyList<TItem>, Task<TResult[]>> _writeBatch;
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly Func<NpgsqlConnection, IReadOnlyList<TItem>, Task<TResult[]>> _writeBatch;
     private readonly Func<TItem, Task<TResult>> _writeOne;
     private readonly Func<TItem, string?> _key;
     private readonly Func<TItem, long> _weight;
@@ -26,20 +29,23 @@ internal sealed class PostgreSqlGroupWriter<TItem, TResult>
     private bool _running;
     private long _batches;
 
-    /// <param name="writeBatch">Writes two or more items in one statement and returns their results in order; throws <see cref="PostgresException"/> when the database refuses it (nothing written).</param>
+    /// <param name="dataSource">Where the writer's connection comes from.</param>
+    /// <param name="writeBatch">Writes two or more items in one statement on the given connection and returns their results in order; throws <see cref="PostgresException"/> when the database refuses it (nothing written).</param>
     /// <param name="writeOne">Writes one item alone (the statement a lone call uses, and the fallback of a refused batch).</param>
     /// <param name="key">Items with the same non-null key never share a batch (a later one goes in a later batch, in call order).</param>
     /// <param name="weight">An item's share of <paramref name="maxWeight"/> (say, its bytes).</param>
     /// <param name="maxCount">The most items in one batch.</param>
     /// <param name="maxWeight">The most weight in one batch (a heavier item still goes, alone).</param>
     public PostgreSqlGroupWriter(
-        Func<IReadOnlyList<TItem>, Task<TResult[]>> writeBatch,
+        NpgsqlDataSource dataSource,
+        Func<NpgsqlConnection, IReadOnlyList<TItem>, Task<TResult[]>> writeBatch,
         Func<TItem, Task<TResult>> writeOne,
         Func<TItem, string?> key,
         Func<TItem, long> weight,
         int maxCount,
         long maxWeight)
     {
+        _dataSource = dataSource;
         _writeBatch = writeBatch;
         _writeOne = writeOne;
         _key = key;
@@ -75,21 +81,32 @@ internal sealed class PostgreSqlGroupWriter<TItem, TResult>
     private async Task RunAsync()
     {
         var keys = new HashSet<string>(StringComparer.Ordinal);
-        while (true)
+        NpgsqlConnection? connection = null;
+        try
         {
-            List<Entry> batch;
-            lock (_gate)
+            while (true)
             {
-                if (_pending.Count == 0)
+                List<Entry> batch;
+                lock (_gate)
                 {
-                    _running = false;
-                    return;
+                    if (_pending.Count == 0)
+                    {
+                        _running = false;
+                        return;
+                    }
+
+                    batch = Take(keys);
                 }
 
-                batch = Take(keys);
+                connection = await WriteAsync(batch, connection).ConfigureAwait(false);
             }
-
-            await WriteAsync(batch).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 
@@ -119,12 +136,13 @@ internal sealed class PostgreSqlGroupWriter<TItem, TResult>
         return batch;
     }
 
-    private async Task WriteAsync(List<Entry> batch)
+    /// <summary>Writes one batch; returns the connection to use for the next (null after a failure: a new one is opened).</summary>
+    private async Task<NpgsqlConnection?> WriteAsync(List<Entry> batch, NpgsqlConnection? connection)
     {
         if (batch.Count == 1)
         {
             await WriteAloneAsync(batch[0]).ConfigureAwait(false);
-            return;
+            return connection;
         }
 
         TResult[] results;
@@ -136,13 +154,14 @@ internal sealed class PostgreSqlGroupWriter<TItem, TResult>
                 items[i] = batch[i].Item;
             }
 
-            results = await _writeBatch(items).ConfigureAwait(false);
+            connection ??= await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
+            results = await _writeBatch(connection, items).ConfigureAwait(false);
         }
         catch (PostgresException)
         {
             // Refused as a whole and rolled back: one at a time, so only the item at fault fails.
             await Task.WhenAll(batch.Select(WriteAloneAsync)).ConfigureAwait(false);
-            return;
+            return connection is { State: System.Data.ConnectionState.Open } ? connection : await DropAsync(connection).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -151,7 +170,7 @@ internal sealed class PostgreSqlGroupWriter<TItem, TResult>
                 entry.Completion.TrySetException(ex);
             }
 
-            return;
+            return await DropAsync(connection).ConfigureAwait(false);
         }
 
         Interlocked.Increment(ref _batches);
@@ -159,6 +178,18 @@ internal sealed class PostgreSqlGroupWriter<TItem, TResult>
         {
             batch[i].Completion.TrySetResult(results[i]);
         }
+
+        return connection;
+    }
+
+    private static async Task<NpgsqlConnection?> DropAsync(NpgsqlConnection? connection)
+    {
+        if (connection is not null)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+
+        return null;
     }
 
     private async Task WriteAloneAsync(Entry entry)

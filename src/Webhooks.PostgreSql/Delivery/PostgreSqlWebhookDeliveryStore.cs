@@ -43,13 +43,14 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
     // A delivery is completed once per lease; the key keeps two completions of one delivery (a stale holder's and the new one's) apart.
     private PostgreSqlGroupWriter<Completion, bool> CreateCompletions()
     {
-        Interlocked.CompareExchange(ref _completions, new(CompleteBatchAsync, CompleteOneAsync, static c => c.Lease.Delivery.Id, static _ => 1, MaxCompletionBatch, MaxCompletionBatch), null);
+        Interlocked.CompareExchange(ref _completions, new(db.DataSource, CompleteBatchAsync, CompleteOneAsync, static c => c.Lease.Delivery.Id, static _ => 1, MaxCompletionBatch, MaxCompletionBatch), null);
         return _completions;
     }
 
     private PostgreSqlGroupWriter<Enqueue, WebhookEnqueueResult> CreateEnqueues()
     {
         Interlocked.CompareExchange(ref _enqueues, new(
+            db.DataSource,
             EnqueueBatchAsync,
             e => EnqueueOneAsync(e.Message, e.Deliveries, null, CancellationToken.None),
             static e => e.Message.Id,
@@ -146,11 +147,13 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
 
     // Many completions in one statement (group completion): each row is held only when pending with its lease id;
     // the ids returned are the ones that were held. A row that was not sent keeps its attempt fields and gets no attempt.
+    // The arrays are read through (SELECT @x): the planner then costs every batch size alike, so after a few calls the
+    // connection keeps one generic plan (rows found through the primary key) instead of planning each batch anew.
     private readonly string _completeBatch = db.Sql("""
         WITH i AS (
-            SELECT * FROM unnest(@id::text[], @lease_id::text[], @status::smallint[], @delay::interval[], @sent::boolean[], @number::integer[],
-                                 @started_at::timestamptz[], @duration::interval[], @status_code::integer[], @response_excerpt::text[],
-                                 @error_kind::smallint[], @error::text[])
+            SELECT * FROM unnest((SELECT @id::text[]), (SELECT @lease_id::text[]), (SELECT @status::smallint[]), (SELECT @delay::interval[]), (SELECT @sent::boolean[]), (SELECT @number::integer[]),
+                                 (SELECT @started_at::timestamptz[]), (SELECT @duration::interval[]), (SELECT @status_code::integer[]), (SELECT @response_excerpt::text[]),
+                                 (SELECT @error_kind::smallint[]), (SELECT @error::text[]))
                 AS i(id, lease_id, status, delay, sent, number, started_at, duration, status_code, response_excerpt, error_kind, error)
         ), done AS (
             UPDATE {s}.deliveries AS d
@@ -172,20 +175,20 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         SELECT id FROM done
         """);
 
-    // Many unkeyed enqueues outside the app's transaction in one statement (group enqueue): messages, then their
+    // Many unkeyed enqueues outside the app's transaction in one statement (group enqueue; arrays read as above): messages, then their
     // deliveries, and the wake-up goes out with the commit. One batch is written at a time per store, so notifying
     // in it makes no publishers commit one at a time (as notifying in every publish's own statement did).
     private readonly string _enqueueBatch = db.Sql("""
         WITH m AS (
             INSERT INTO {s}.messages (id, event_type, "timestamp", owner, idempotency_expires_at, payload, created_at, empty, trace_parent, trace_state)
-            SELECT * FROM unnest(@m_id::text[], @m_event_type::text[], @m_timestamp::timestamptz[], @m_owner::text[], @m_idempotency_expires_at::timestamptz[],
-                                 @m_payload::bytea[], @m_created_at::timestamptz[], @m_empty::boolean[], @m_trace_parent::text[], @m_trace_state::text[])
+            SELECT * FROM unnest((SELECT @m_id::text[]), (SELECT @m_event_type::text[]), (SELECT @m_timestamp::timestamptz[]), (SELECT @m_owner::text[]), (SELECT @m_idempotency_expires_at::timestamptz[]),
+                                 (SELECT @m_payload::bytea[]), (SELECT @m_created_at::timestamptz[]), (SELECT @m_empty::boolean[]), (SELECT @m_trace_parent::text[]), (SELECT @m_trace_state::text[]))
         ), d AS (
             INSERT INTO {s}.deliveries (id, message_id, subscription_id, event_type, owner, status, attempt_count, created_at, next_attempt_at, ordering_key, ordering_seq)
             SELECT u.id, u.message_id, u.subscription_id, u.event_type, u.owner, u.status, u.attempt_count, u.created_at, {now},
                    u.ordering_key, CASE WHEN u.ordering_key IS NOT NULL THEN nextval('{s}.deliveries_ordering_seq') END
-            FROM unnest(@d_id::text[], @d_message::text[], @d_subscription::text[], @d_event_type::text[], @d_owner::text[], @d_status::smallint[],
-                        @d_attempts::integer[], @d_created::timestamptz[], @d_ordering_key::text[])
+            FROM unnest((SELECT @d_id::text[]), (SELECT @d_message::text[]), (SELECT @d_subscription::text[]), (SELECT @d_event_type::text[]), (SELECT @d_owner::text[]), (SELECT @d_status::smallint[]),
+                        (SELECT @d_attempts::integer[]), (SELECT @d_created::timestamptz[]), (SELECT @d_ordering_key::text[]))
                 AS u(id, message_id, subscription_id, event_type, owner, status, attempt_count, created_at, ordering_key)
             RETURNING 1
         )
@@ -368,7 +371,7 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         return await Enqueues.WriteAsync(new Enqueue(message, deliveries), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<WebhookEnqueueResult[]> EnqueueBatchAsync(IReadOnlyList<Enqueue> batch)
+    private async Task<WebhookEnqueueResult[]> EnqueueBatchAsync(NpgsqlConnection connection, IReadOnlyList<Enqueue> batch)
     {
         int n = batch.Count;
         int total = 0;
@@ -429,7 +432,7 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
             results[i] = new WebhookEnqueueResult(m.Id, deliveries.Count, IsDuplicate: false);
         }
 
-        await using var command = db.DataSource.CreateCommand(_enqueueBatch);
+        await using var command = new NpgsqlCommand(_enqueueBatch, connection);
         var p = command.Parameters;
         p.AddWithValue("m_id", ids);
         p.AddWithValue("m_event_type", eventTypes);
@@ -607,7 +610,7 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         return await Completions.WriteAsync(new Completion(lease, attempt, transition), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<bool[]> CompleteBatchAsync(IReadOnlyList<Completion> batch)
+    private async Task<bool[]> CompleteBatchAsync(NpgsqlConnection connection, IReadOnlyList<Completion> batch)
     {
         int n = batch.Count;
         var ids = new string[n];
@@ -645,7 +648,7 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
             errors[i] = PostgreSqlText.Clean(attempt.Error);
         }
 
-        await using var command = db.DataSource.CreateCommand(_completeBatch);
+        await using var command = new NpgsqlCommand(_completeBatch, connection);
         var p = command.Parameters;
         p.AddWithValue("id", ids);
         p.AddWithValue("lease_id", leaseIds);
