@@ -27,8 +27,8 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
     private const int MaxEnqueueBatch = 256;
     private const long MaxEnqueueBatchBytes = 4 * 1024 * 1024;
 
-    private PostgreSqlGroupWriter<Completion, bool>? _completions;
-    private PostgreSqlGroupWriter<Enqueue, WebhookEnqueueResult>? _enqueues;
+    private PostgreSqlGroupWriter<PendingCompletion, bool>? _completions;
+    private PostgreSqlGroupWriter<PendingEnqueue, WebhookEnqueueResult>? _enqueues;
 
     /// <summary>Completions written together, two or more in one statement (tests).</summary>
     internal long CompletionBatches => Volatile.Read(ref _completions)?.Batches ?? 0;
@@ -36,18 +36,18 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
     /// <summary>Enqueues written together, two or more in one statement (tests).</summary>
     internal long EnqueueBatches => Volatile.Read(ref _enqueues)?.Batches ?? 0;
 
-    private PostgreSqlGroupWriter<Completion, bool> Completions => Volatile.Read(ref _completions) ?? CreateCompletions();
+    private PostgreSqlGroupWriter<PendingCompletion, bool> Completions => Volatile.Read(ref _completions) ?? CreateCompletions();
 
-    private PostgreSqlGroupWriter<Enqueue, WebhookEnqueueResult> Enqueues => Volatile.Read(ref _enqueues) ?? CreateEnqueues();
+    private PostgreSqlGroupWriter<PendingEnqueue, WebhookEnqueueResult> Enqueues => Volatile.Read(ref _enqueues) ?? CreateEnqueues();
 
     // A delivery is completed once per lease; the key keeps two completions of one delivery (a stale holder's and the new one's) apart.
-    private PostgreSqlGroupWriter<Completion, bool> CreateCompletions()
+    private PostgreSqlGroupWriter<PendingCompletion, bool> CreateCompletions()
     {
         Interlocked.CompareExchange(ref _completions, new(db.DataSource, CompleteBatchAsync, CompleteOneAsync, static c => c.Lease.Delivery.Id, static _ => 1, MaxCompletionBatch, MaxCompletionBatch), null);
         return _completions;
     }
 
-    private PostgreSqlGroupWriter<Enqueue, WebhookEnqueueResult> CreateEnqueues()
+    private PostgreSqlGroupWriter<PendingEnqueue, WebhookEnqueueResult> CreateEnqueues()
     {
         Interlocked.CompareExchange(ref _enqueues, new(
             db.DataSource,
@@ -60,9 +60,9 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         return _enqueues;
     }
 
-    private readonly record struct Completion(WebhookLease Lease, WebhookAttempt? Attempt, WebhookDeliveryTransition Transition);
+    private readonly record struct PendingCompletion(WebhookLease Lease, WebhookAttempt? Attempt, WebhookDeliveryTransition Transition);
 
-    private readonly record struct Enqueue(WebhookMessage Message, IReadOnlyList<WebhookDelivery> Deliveries);
+    private readonly record struct PendingEnqueue(WebhookMessage Message, IReadOnlyList<WebhookDelivery> Deliveries);
 
     private const string DeliveryColumns =
         "id, message_id, subscription_id, event_type, status, attempt_count, created_at, " +
@@ -368,10 +368,10 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         }
 
         // Notified either way: a batch in its own statement, a lone enqueue just after its commit (NotifySoon).
-        return await Enqueues.WriteAsync(new Enqueue(message, deliveries), cancellationToken).ConfigureAwait(false);
+        return await Enqueues.WriteAsync(new PendingEnqueue(message, deliveries), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<WebhookEnqueueResult[]> EnqueueBatchAsync(NpgsqlConnection connection, IReadOnlyList<Enqueue> batch)
+    private async Task<WebhookEnqueueResult[]> EnqueueBatchAsync(NpgsqlConnection connection, IReadOnlyList<PendingEnqueue> batch)
     {
         int n = batch.Count;
         int total = 0;
@@ -607,10 +607,10 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
     {
         ArgumentNullException.ThrowIfNull(lease);
         await db.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-        return await Completions.WriteAsync(new Completion(lease, attempt, transition), cancellationToken).ConfigureAwait(false);
+        return await Completions.WriteAsync(new PendingCompletion(lease, attempt, transition), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<bool[]> CompleteBatchAsync(NpgsqlConnection connection, IReadOnlyList<Completion> batch)
+    private async Task<bool[]> CompleteBatchAsync(NpgsqlConnection connection, IReadOnlyList<PendingCompletion> batch)
     {
         int n = batch.Count;
         var ids = new string[n];
@@ -680,7 +680,7 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         return results;
     }
 
-    private Task<bool> CompleteOneAsync(Completion completion) =>
+    private Task<bool> CompleteOneAsync(PendingCompletion completion) =>
         CompleteOneAsync(completion.Lease, completion.Attempt, completion.Transition);
 
     private async Task<bool> CompleteOneAsync(WebhookLease lease, WebhookAttempt? attempt, WebhookDeliveryTransition transition)
