@@ -51,14 +51,21 @@ internal sealed partial class PostgreSqlNotificationListener(
 
                 backoff = TimeSpan.Zero;
                 signal.Notify();
-                while (!stoppingToken.IsCancellationRequested)
+                try
                 {
-                    if (!await connection.WaitAsync(KeepAlive, stoppingToken).ConfigureAwait(false))
+                    while (!stoppingToken.IsCancellationRequested)
                     {
-                        // Nothing for a while: prove the connection is alive, so a silently dropped one is replaced.
-                        await using var ping = new NpgsqlCommand("SELECT 1", connection);
-                        await ping.ExecuteScalarAsync(stoppingToken).ConfigureAwait(false);
+                        if (!await connection.WaitAsync(KeepAlive, stoppingToken).ConfigureAwait(false))
+                        {
+                            // Nothing for a while: prove the connection is alive, so a silently dropped one is replaced.
+                            await using var ping = new NpgsqlCommand("SELECT 1", connection);
+                            await ping.ExecuteScalarAsync(stoppingToken).ConfigureAwait(false);
+                        }
                     }
+                }
+                finally
+                {
+                    await UnlistenAsync(connection).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -85,6 +92,30 @@ internal sealed partial class PostgreSqlNotificationListener(
                     return;
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Stops listening before the connection goes back to the pool: the library's own data source does
+    /// not reset returned connections, and a pooled connection must not go on receiving notifications.
+    /// If that fails, the pool is cleared, so the connection is closed rather than handed out still listening.
+    /// </summary>
+    private static async Task UnlistenAsync(NpgsqlConnection connection)
+    {
+        if (connection.State != System.Data.ConnectionState.Open)
+        {
+            return;
+        }
+
+        try
+        {
+            await using var unlisten = new NpgsqlCommand("UNLISTEN *", connection);
+            await unlisten.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            // It may still be pooled: have the pool drop its connections (this one when it is returned), rather than hand it out listening.
+            NpgsqlConnection.ClearPool(connection);
         }
     }
 

@@ -22,6 +22,48 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
     IWebhookDeliveryStore, IWebhookDeliveryLog, IWebhookDeliveryAdministration, IWebhookDeliveryStatistics, IWebhookDeliveryRetention, IWebhookDeliveryBacklog,
     IWebhookDeliveryOrdering, IWebhookDeliveryRateLimit
 {
+    // Batch bounds: completions are small rows; enqueues carry payloads (a heavier message still goes, alone).
+    private const int MaxCompletionBatch = 256;
+    private const int MaxEnqueueBatch = 256;
+    private const long MaxEnqueueBatchBytes = 4 * 1024 * 1024;
+
+    private PostgreSqlGroupWriter<PendingCompletion, bool>? _completions;
+    private PostgreSqlGroupWriter<PendingEnqueue, WebhookEnqueueResult>? _enqueues;
+
+    /// <summary>Completions written together, two or more in one statement (tests).</summary>
+    internal long CompletionBatches => Volatile.Read(ref _completions)?.Batches ?? 0;
+
+    /// <summary>Enqueues written together, two or more in one statement (tests).</summary>
+    internal long EnqueueBatches => Volatile.Read(ref _enqueues)?.Batches ?? 0;
+
+    private PostgreSqlGroupWriter<PendingCompletion, bool> Completions => Volatile.Read(ref _completions) ?? CreateCompletions();
+
+    private PostgreSqlGroupWriter<PendingEnqueue, WebhookEnqueueResult> Enqueues => Volatile.Read(ref _enqueues) ?? CreateEnqueues();
+
+    // A delivery is completed once per lease; the key keeps two completions of one delivery (a stale holder's and the new one's) apart.
+    private PostgreSqlGroupWriter<PendingCompletion, bool> CreateCompletions()
+    {
+        Interlocked.CompareExchange(ref _completions, new(db.DataSource, CompleteBatchAsync, CompleteOneAsync, static c => c.Lease.Delivery.Id, static _ => 1, MaxCompletionBatch, MaxCompletionBatch), null);
+        return _completions;
+    }
+
+    private PostgreSqlGroupWriter<PendingEnqueue, WebhookEnqueueResult> CreateEnqueues()
+    {
+        Interlocked.CompareExchange(ref _enqueues, new(
+            db.DataSource,
+            EnqueueBatchAsync,
+            e => EnqueueOneAsync(e.Message, e.Deliveries, null, CancellationToken.None),
+            static e => e.Message.Id,
+            static e => e.Message.Payload.Length + (256L * (e.Deliveries.Count + 1)),
+            MaxEnqueueBatch,
+            MaxEnqueueBatchBytes), null);
+        return _enqueues;
+    }
+
+    private readonly record struct PendingCompletion(WebhookLease Lease, WebhookAttempt? Attempt, WebhookDeliveryTransition Transition);
+
+    private readonly record struct PendingEnqueue(WebhookMessage Message, IReadOnlyList<WebhookDelivery> Deliveries);
+
     private const string DeliveryColumns =
         "id, message_id, subscription_id, event_type, status, attempt_count, created_at, " +
         "CASE WHEN status = 0 THEN coalesce(lease_expires_at, next_attempt_at) END, last_attempt_at, last_status_code, last_error, owner, ordering_key";
@@ -71,33 +113,9 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
     private readonly string _earlierKey = db.Sql("SELECT message_id, delivery_count FROM {s}.idempotency_keys WHERE owner_key = @owner_key AND key = @key");
 
     // Each delivery's lease id is the call's unique prefix plus the delivery id: unique per lease taken.
-    // The payload travels once per message, however many of its deliveries are in the batch.
-    private readonly string _lease = db.Sql("""
-        WITH due AS (
-            SELECT id, coalesce(lease_expires_at, next_attempt_at) AS due_at
-            FROM {s}.deliveries
-            WHERE status = 0 AND coalesce(lease_expires_at, next_attempt_at) <= {now}
-              AND (ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM {s}.deliveries AS e WHERE e.subscription_id = deliveries.subscription_id
-                   AND e.ordering_key = deliveries.ordering_key AND e.status = 0 AND e.ordering_seq < deliveries.ordering_seq))
-            ORDER BY coalesce(lease_expires_at, next_attempt_at), id
-            LIMIT @max
-            FOR UPDATE SKIP LOCKED
-        ), leased AS (
-            UPDATE {s}.deliveries AS d
-            SET lease_id = @lease_id || d.id, lease_expires_at = {now} + @duration
-            FROM due
-            WHERE d.id = due.id
-            RETURNING d.id, d.message_id, d.subscription_id, d.event_type, d.attempt_count, d.created_at,
-                      d.last_attempt_at, d.last_status_code, d.last_error, due.due_at, d.owner, d.lease_id, d.lease_expires_at, d.ordering_key
-        )
-        SELECT l.id, l.message_id, l.subscription_id, l.event_type, l.attempt_count, l.created_at,
-               l.last_attempt_at, l.last_status_code, l.last_error, l.due_at,
-               m.event_type, m."timestamp", m.owner, m.idempotency_key, m.idempotency_expires_at,
-               CASE WHEN row_number() OVER (PARTITION BY l.message_id ORDER BY l.id) = 1 THEN m.payload END,
-               l.owner, l.lease_id, l.lease_expires_at, m.created_at, m.trace_parent, m.trace_state, l.ordering_key
-        FROM leased AS l JOIN {s}.messages AS m ON m.id = l.message_id
-        ORDER BY l.due_at, l.id
-        """);
+    // The payload travels once per message, however many of its deliveries are in the batch. The
+    // statement is the schema's lease function (migration 7), whose plan is made once per connection.
+    private readonly string _lease = db.Sql("SELECT * FROM {s}.lease(@max, @lease_id, @duration)");
 
     // "Held": pending and carrying this lease id, expired or not. Check and write are one statement.
     private readonly string _complete = db.Sql("""
@@ -125,6 +143,56 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
             RETURNING 1
         )
         SELECT count(*) FROM d
+        """);
+
+    // Many completions in one statement (group completion): each row is held only when pending with its lease id;
+    // the ids returned are the ones that were held. A row that was not sent keeps its attempt fields and gets no attempt.
+    // The arrays are read through (SELECT @x): the planner then costs every batch size alike, so after a few calls the
+    // connection keeps one generic plan (rows found through the primary key) instead of planning each batch anew.
+    private readonly string _completeBatch = db.Sql("""
+        WITH i AS (
+            SELECT * FROM unnest((SELECT @id::text[]), (SELECT @lease_id::text[]), (SELECT @status::smallint[]), (SELECT @delay::interval[]), (SELECT @sent::boolean[]), (SELECT @number::integer[]),
+                                 (SELECT @started_at::timestamptz[]), (SELECT @duration::interval[]), (SELECT @status_code::integer[]), (SELECT @response_excerpt::text[]),
+                                 (SELECT @error_kind::smallint[]), (SELECT @error::text[]))
+                AS i(id, lease_id, status, delay, sent, number, started_at, duration, status_code, response_excerpt, error_kind, error)
+        ), done AS (
+            UPDATE {s}.deliveries AS d
+            SET status = i.status,
+                attempt_count = CASE WHEN i.sent THEN i.number ELSE d.attempt_count END,
+                last_attempt_at = CASE WHEN i.sent THEN i.started_at ELSE d.last_attempt_at END,
+                last_status_code = CASE WHEN i.sent THEN i.status_code ELSE d.last_status_code END,
+                last_error = i.error, next_attempt_at = CASE WHEN i.status = 0 THEN {now} + i.delay END,
+                lease_id = NULL, lease_expires_at = NULL
+            FROM i
+            WHERE d.id = i.id AND d.lease_id = i.lease_id AND d.status = 0
+            RETURNING d.id, d.subscription_id, d.owner
+        ), a AS (
+            INSERT INTO {s}.attempts (delivery_id, subscription_id, owner, number, started_at, duration, status_code, response_excerpt, error_kind, error)
+            SELECT i.id, done.subscription_id, done.owner, i.number, i.started_at, i.duration, i.status_code, i.response_excerpt, i.error_kind, i.error
+            FROM done JOIN i ON i.id = done.id
+            WHERE i.sent
+        )
+        SELECT id FROM done
+        """);
+
+    // Many unkeyed enqueues outside the app's transaction in one statement (group enqueue; arrays read as above): messages, then their
+    // deliveries, and the wake-up goes out with the commit. One batch is written at a time per store, so notifying
+    // in it makes no publishers commit one at a time (as notifying in every publish's own statement did).
+    private readonly string _enqueueBatch = db.Sql("""
+        WITH m AS (
+            INSERT INTO {s}.messages (id, event_type, "timestamp", owner, idempotency_expires_at, payload, created_at, empty, trace_parent, trace_state)
+            SELECT * FROM unnest((SELECT @m_id::text[]), (SELECT @m_event_type::text[]), (SELECT @m_timestamp::timestamptz[]), (SELECT @m_owner::text[]), (SELECT @m_idempotency_expires_at::timestamptz[]),
+                                 (SELECT @m_payload::bytea[]), (SELECT @m_created_at::timestamptz[]), (SELECT @m_empty::boolean[]), (SELECT @m_trace_parent::text[]), (SELECT @m_trace_state::text[]))
+        ), d AS (
+            INSERT INTO {s}.deliveries (id, message_id, subscription_id, event_type, owner, status, attempt_count, created_at, next_attempt_at, ordering_key, ordering_seq)
+            SELECT u.id, u.message_id, u.subscription_id, u.event_type, u.owner, u.status, u.attempt_count, u.created_at, {now},
+                   u.ordering_key, CASE WHEN u.ordering_key IS NOT NULL THEN nextval('{s}.deliveries_ordering_seq') END
+            FROM unnest((SELECT @d_id::text[]), (SELECT @d_message::text[]), (SELECT @d_subscription::text[]), (SELECT @d_event_type::text[]), (SELECT @d_owner::text[]), (SELECT @d_status::smallint[]),
+                        (SELECT @d_attempts::integer[]), (SELECT @d_created::timestamptz[]), (SELECT @d_ordering_key::text[]))
+                AS u(id, message_id, subscription_id, event_type, owner, status, attempt_count, created_at, ordering_key)
+            RETURNING 1
+        )
+        SELECT count(*) FROM (SELECT pg_notify(@channel, '') WHERE EXISTS (SELECT 1 FROM d)) AS n
         """);
 
     // Released for now (shutdown): wake the other instances; released for later (busy receiver): polling finds it.
@@ -280,6 +348,12 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         return wait > TimeSpan.Zero ? wait : TimeSpan.FromTicks(1);
     }
 
+    /// <summary>
+    /// Inside the app's transaction: one statement through it. Otherwise, without an idempotency key:
+    /// concurrent enqueues go together, one statement and one commit for all that arrived while the
+    /// previous one ran (<see cref="PostgreSqlGroupWriter{TItem, TResult}"/>); each returns once the
+    /// commit holding its message is done. With a key: alone, so a duplicate finds the earlier message.
+    /// </summary>
     public async Task<WebhookEnqueueResult> EnqueueAsync(WebhookMessage message, IReadOnlyList<WebhookDelivery> deliveries, WebhookEnqueueContext? context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
@@ -288,6 +362,105 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         // With the app's transaction: write through it, so its rollback drops the webhook.
         var transaction = PostgreSqlEnqueueContext.TransactionOf(context);
         await db.EnsureSchemaAsync(cancellationToken, transaction).ConfigureAwait(false);
+        if (transaction is not null || message.IdempotencyKey is not null)
+        {
+            return await EnqueueOneAsync(message, deliveries, transaction, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Notified either way: a batch in its own statement, a lone enqueue just after its commit (NotifySoon).
+        return await Enqueues.WriteAsync(new PendingEnqueue(message, deliveries), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<WebhookEnqueueResult[]> EnqueueBatchAsync(NpgsqlConnection connection, IReadOnlyList<PendingEnqueue> batch)
+    {
+        int n = batch.Count;
+        int total = 0;
+        foreach (var e in batch)
+        {
+            total += e.Deliveries.Count;
+        }
+
+        var ids = new string[n];
+        var eventTypes = new string[n];
+        var timestamps = new DateTimeOffset[n];
+        var owners = new string?[n];
+        var keyExpiries = new DateTimeOffset?[n];
+        var payloads = new byte[n][];
+        var createdAt = new DateTimeOffset[n];
+        var empty = new bool[n];
+        var traceParents = new string?[n];
+        var traceStates = new string?[n];
+        var dIds = new string[total];
+        var dMessages = new string[total];
+        var dSubscriptions = new string[total];
+        var dEventTypes = new string[total];
+        var dOwners = new string?[total];
+        var dStatuses = new short[total];
+        var dAttempts = new int[total];
+        var dCreated = new DateTimeOffset[total];
+        var dOrderingKeys = new string?[total];
+        var results = new WebhookEnqueueResult[n];
+        int j = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var (m, deliveries) = batch[i];
+            ids[i] = m.Id;
+            eventTypes[i] = m.EventType;
+            timestamps[i] = m.Timestamp.ToUniversalTime();
+            owners[i] = m.Owner;
+            keyExpiries[i] = m.IdempotencyExpiresAt?.ToUniversalTime();
+            payloads[i] = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(m.Payload, out var segment)
+                && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array : m.Payload.ToArray();
+            createdAt[i] = m.CreatedAt.ToUniversalTime();
+            empty[i] = deliveries.Count == 0;
+            traceParents[i] = m.TraceParent;
+            traceStates[i] = m.TraceState;
+            foreach (var d in deliveries)
+            {
+                dIds[j] = d.Id;
+                dMessages[j] = m.Id;
+                dSubscriptions[j] = d.SubscriptionId;
+                dEventTypes[j] = m.EventType;
+                dOwners[j] = m.Owner;
+                dStatuses[j] = (short)d.Status;
+                dAttempts[j] = d.AttemptCount;
+                dCreated[j] = d.CreatedAt.ToUniversalTime();
+                dOrderingKeys[j] = d.OrderingKey;
+                j++;
+            }
+
+            results[i] = new WebhookEnqueueResult(m.Id, deliveries.Count, IsDuplicate: false);
+        }
+
+        await using var command = new NpgsqlCommand(_enqueueBatch, connection);
+        var p = command.Parameters;
+        p.AddWithValue("m_id", ids);
+        p.AddWithValue("m_event_type", eventTypes);
+        p.AddWithValue("m_timestamp", timestamps);
+        p.AddWithValue("m_owner", NpgsqlDbType.Array | NpgsqlDbType.Text, owners);
+        p.AddWithValue("m_idempotency_expires_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, keyExpiries);
+        p.AddWithValue("m_payload", NpgsqlDbType.Array | NpgsqlDbType.Bytea, payloads);
+        p.AddWithValue("m_created_at", createdAt);
+        p.AddWithValue("m_empty", empty);
+        p.AddWithValue("m_trace_parent", NpgsqlDbType.Array | NpgsqlDbType.Text, traceParents);
+        p.AddWithValue("m_trace_state", NpgsqlDbType.Array | NpgsqlDbType.Text, traceStates);
+        p.AddWithValue("d_id", dIds);
+        p.AddWithValue("d_message", dMessages);
+        p.AddWithValue("d_subscription", dSubscriptions);
+        p.AddWithValue("d_event_type", dEventTypes);
+        p.AddWithValue("d_owner", NpgsqlDbType.Array | NpgsqlDbType.Text, dOwners);
+        p.AddWithValue("d_status", dStatuses);
+        p.AddWithValue("d_attempts", dAttempts);
+        p.AddWithValue("d_created", dCreated);
+        p.AddWithValue("d_ordering_key", NpgsqlDbType.Array | NpgsqlDbType.Text, dOrderingKeys);
+        p.AddWithValue("channel", db.Channel);
+        await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+        return results;
+    }
+
+    /// <summary>One enqueue in one statement: inside the app's transaction, with an idempotency key, or alone.</summary>
+    private async Task<WebhookEnqueueResult> EnqueueOneAsync(WebhookMessage message, IReadOnlyList<WebhookDelivery> deliveries, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
+    {
         NpgsqlConnection? connection = null;
         try
         {
@@ -425,10 +598,94 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
         return leases;
     }
 
+    /// <summary>
+    /// Concurrent completions (one per worker) go together: one statement and one commit for all that
+    /// arrived while the previous one ran (<see cref="PostgreSqlGroupWriter{TItem, TResult}"/>); each
+    /// caller learns whether its own lease was held.
+    /// </summary>
     public async Task<bool> CompleteAttemptAsync(WebhookLease lease, WebhookAttempt? attempt, WebhookDeliveryTransition transition, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
         await db.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        return await Completions.WriteAsync(new PendingCompletion(lease, attempt, transition), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<bool[]> CompleteBatchAsync(NpgsqlConnection connection, IReadOnlyList<PendingCompletion> batch)
+    {
+        int n = batch.Count;
+        var ids = new string[n];
+        var leaseIds = new string[n];
+        var statuses = new short[n];
+        var delays = new TimeSpan[n];
+        var sent = new bool[n];
+        var numbers = new int?[n];
+        var startedAt = new DateTimeOffset?[n];
+        var durations = new TimeSpan?[n];
+        var statusCodes = new int?[n];
+        var excerpts = new string?[n];
+        var errorKinds = new short?[n];
+        var errors = new string?[n];
+        for (int i = 0; i < n; i++)
+        {
+            var (lease, attempt, transition) = batch[i];
+            ids[i] = lease.Delivery.Id;
+            leaseIds[i] = lease.LeaseId;
+            statuses[i] = (short)transition.Status;
+            delays[i] = transition.RetryDelay < TimeSpan.Zero ? TimeSpan.Zero : transition.RetryDelay;
+            if (attempt is null)
+            {
+                errors[i] = PostgreSqlText.Clean(transition.Reason);
+                continue;
+            }
+
+            sent[i] = true;
+            numbers[i] = attempt.Number;
+            startedAt[i] = attempt.StartedAt.ToUniversalTime();
+            durations[i] = attempt.Duration;
+            statusCodes[i] = attempt.StatusCode;
+            excerpts[i] = PostgreSqlText.Clean(attempt.ResponseExcerpt);
+            errorKinds[i] = (short)attempt.ErrorKind;
+            errors[i] = PostgreSqlText.Clean(attempt.Error);
+        }
+
+        await using var command = new NpgsqlCommand(_completeBatch, connection);
+        var p = command.Parameters;
+        p.AddWithValue("id", ids);
+        p.AddWithValue("lease_id", leaseIds);
+        p.AddWithValue("status", statuses);
+        p.AddWithValue("delay", delays);
+        p.AddWithValue("sent", sent);
+        p.AddWithValue("number", NpgsqlDbType.Array | NpgsqlDbType.Integer, numbers);
+        p.AddWithValue("started_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, startedAt);
+        p.AddWithValue("duration", NpgsqlDbType.Array | NpgsqlDbType.Interval, durations);
+        p.AddWithValue("status_code", NpgsqlDbType.Array | NpgsqlDbType.Integer, statusCodes);
+        p.AddWithValue("response_excerpt", NpgsqlDbType.Array | NpgsqlDbType.Text, excerpts);
+        p.AddWithValue("error_kind", NpgsqlDbType.Array | NpgsqlDbType.Smallint, errorKinds);
+        p.AddWithValue("error", NpgsqlDbType.Array | NpgsqlDbType.Text, errors);
+        var held = new HashSet<string>(StringComparer.Ordinal);
+        await using (var r = await command.ExecuteReaderAsync().ConfigureAwait(false))
+        {
+            while (await r.ReadAsync().ConfigureAwait(false))
+            {
+                held.Add(r.GetString(0));
+            }
+        }
+
+        var results = new bool[n];
+        for (int i = 0; i < n; i++)
+        {
+            results[i] = held.Contains(ids[i]);
+        }
+
+        return results;
+    }
+
+    private Task<bool> CompleteOneAsync(PendingCompletion completion) =>
+        CompleteOneAsync(completion.Lease, completion.Attempt, completion.Transition);
+
+    private async Task<bool> CompleteOneAsync(WebhookLease lease, WebhookAttempt? attempt, WebhookDeliveryTransition transition)
+    {
+        var cancellationToken = CancellationToken.None;
         await using var command = db.DataSource.CreateCommand(attempt is null ? _completeUnsent : _complete);
         var p = command.Parameters;
         p.AddWithValue("id", lease.Delivery.Id);

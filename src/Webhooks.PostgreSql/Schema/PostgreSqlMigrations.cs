@@ -170,6 +170,53 @@ internal static class PostgreSqlMigrations
                 tat timestamptz NOT NULL
             );
             """),
+        (7, "leasing in a function with a cached generic plan", """
+            -- Leasing, as one statement in a function so its plan is made once per connection and kept
+            -- (generic): planning the statement on every call cost about as much as running it. The leased
+            -- rows are updated through their primary key (id = ANY), so the generic plan stays an index
+            -- lookup whatever the batch size. Rules as before: due pending rows, oldest first, a row with
+            -- an ordering key only when no pending row of its subscription and key precedes it, rows other
+            -- leases hold skipped (SKIP LOCKED); each lease id is the call's prefix plus the delivery id;
+            -- the payload travels once per message. Due times and expiry are on the database's clock.
+            CREATE FUNCTION {s}.lease(max_count integer, lease_prefix text, duration interval)
+            RETURNS TABLE (
+                id text, message_id text, subscription_id text, event_type text, attempt_count integer, created_at timestamptz,
+                last_attempt_at timestamptz, last_status_code integer, last_error text, due_at timestamptz,
+                message_event_type text, message_timestamp timestamptz, message_owner text, idempotency_key text, idempotency_expires_at timestamptz,
+                payload bytea, owner text, lease_id text, lease_expires_at timestamptz, message_created_at timestamptz,
+                trace_parent text, trace_state text, ordering_key text)
+            LANGUAGE plpgsql
+            SET plan_cache_mode = force_generic_plan
+            AS $lease$
+            #variable_conflict use_column
+            BEGIN
+                RETURN QUERY
+                WITH due AS (
+                    SELECT d.id, coalesce(d.lease_expires_at, d.next_attempt_at) AS due_at
+                    FROM {s}.deliveries AS d
+                    WHERE d.status = 0 AND coalesce(d.lease_expires_at, d.next_attempt_at) <= statement_timestamp()
+                      AND (d.ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM {s}.deliveries AS e WHERE e.subscription_id = d.subscription_id
+                           AND e.ordering_key = d.ordering_key AND e.status = 0 AND e.ordering_seq < d.ordering_seq))
+                    ORDER BY coalesce(d.lease_expires_at, d.next_attempt_at), d.id
+                    LIMIT max_count
+                    FOR UPDATE SKIP LOCKED
+                ), leased AS (
+                    UPDATE {s}.deliveries AS d
+                    SET lease_id = lease_prefix || d.id, lease_expires_at = statement_timestamp() + duration
+                    WHERE d.id = ANY (ARRAY(SELECT due.id FROM due))
+                    RETURNING d.id, d.message_id, d.subscription_id, d.event_type, d.attempt_count, d.created_at,
+                              d.last_attempt_at, d.last_status_code, d.last_error, d.owner, d.lease_id, d.lease_expires_at, d.ordering_key
+                )
+                SELECT l.id::text, l.message_id::text, l.subscription_id::text, l.event_type, l.attempt_count, l.created_at,
+                       l.last_attempt_at, l.last_status_code, l.last_error, due.due_at,
+                       m.event_type, m."timestamp", m.owner, m.idempotency_key, m.idempotency_expires_at,
+                       CASE WHEN row_number() OVER (PARTITION BY l.message_id ORDER BY l.id) = 1 THEN m.payload END,
+                       l.owner::text, l.lease_id, l.lease_expires_at, m.created_at, m.trace_parent, m.trace_state, l.ordering_key::text
+                FROM leased AS l JOIN due ON due.id = l.id JOIN {s}.messages AS m ON m.id = l.message_id
+                ORDER BY due.due_at, l.id;
+            END
+            $lease$;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -94,7 +94,7 @@ internal sealed partial class PostgreSqlWebhookDatabase : IAsyncDisposable
         PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName =>
             new WebhookException($"The webhook tables of schema '{SchemaName}' are missing while {doing}. They are created at start-up; a transaction passed to PublishAsync must belong to the same database as the webhooks' connection string.", ex),
         PostgresErrorCodes.InsufficientPrivilege =>
-            new WebhookException($"The database user may not use schema '{SchemaName}' while {doing}: grant it USAGE on the schema and SELECT, INSERT, UPDATE, DELETE on its tables (and CREATE on the database for the first start-up).", ex),
+            new WebhookException($"The database user may not use schema '{SchemaName}' while {doing}: grant it USAGE on the schema, SELECT, INSERT, UPDATE, DELETE on its tables, USAGE on its sequences and EXECUTE on its functions (and CREATE on the database for the first start-up).", ex),
         _ => new WebhookException($"PostgreSQL failed while {doing}: {ex.MessageText} (SQLSTATE {ex.SqlState}).", ex),
     };
 

@@ -19,6 +19,9 @@ public static class Drain
         var rates = new List<double>();
         var serverCpu = new List<double>();
         var processCpu = new List<double>();
+        var statements = new List<double>();
+        var databaseMs = new List<double>();
+        var walBytes = new List<double>();
         for (int round = 0; round <= rounds; round++)
         {
             var database = await server.CreateDatabaseAsync();
@@ -59,6 +62,12 @@ public static class Drain
                         {
                             Console.WriteLine($"    {t.Calls / (double)count,6:0.000} per delivery  {t.MeanMs,7:0.000} ms mean  {t.MeanPlanMs,6:0.000} ms plan  {t.Query}");
                         }
+
+                        var (calls, ms, wal) = await TotalsAsync(database, count);
+                        statements.Add(calls);
+                        databaseMs.Add(ms);
+                        walBytes.Add(wal);
+                        Console.WriteLine($"    all statements: {calls:0.00} per delivery, {ms:0.000} ms executing and planning per delivery, {wal:N0} WAL bytes per delivery (load average {Report.LoadAverage()})");
                     }
                 }
             }
@@ -72,7 +81,31 @@ public static class Drain
         report.Figure("drainPerSecond", Report.Array(rates))
             .Figure("drainMedianPerSecond", Math.Round(Stats.Median(rates)), Stats.N(Stats.Median(rates)) + " deliveries/s from a backlog, one instance")
             .Figure("postgresCpuMicrosecondsPerDelivery", Math.Round(Stats.Median(serverCpu)), Stats.N(Stats.Median(serverCpu)) + " µs (the database server's processes, median)")
-            .Figure("processCpuMicrosecondsPerDelivery", Math.Round(Stats.Median(processCpu)), Stats.N(Stats.Median(processCpu)) + " µs (this process: dispatcher, Npgsql, receiver; median)");
+            .Figure("processCpuMicrosecondsPerDelivery", Math.Round(Stats.Median(processCpu)), Stats.N(Stats.Median(processCpu)) + " µs (this process: dispatcher, Npgsql, receiver; median)")
+            .Figure("statementsPerDelivery", Math.Round(Stats.Median(statements), 2), Stats.N(Stats.Median(statements), "0.00") + " (every statement pg_stat_statements saw while draining, per delivery)")
+            .Figure("databaseMsPerDelivery", Math.Round(Stats.Median(databaseMs), 3), Stats.N(Stats.Median(databaseMs), "0.000") + " ms executing and planning per delivery (wall time in the server; grows with load)")
+            .Figure("walBytesPerDelivery", Math.Round(Stats.Median(walBytes)), Stats.N(Stats.Median(walBytes)) + " WAL bytes per delivery");
         return report;
+    }
+
+    /// <summary>
+    /// Per delivery: every statement the database ran (top level and nested: foreign key checks, a
+    /// function's statements, pool resets), and the executor + planner ms and WAL bytes of the top-level
+    /// ones (which include their nested statements').
+    /// </summary>
+    private static async Task<(double Calls, double Ms, double Wal)> TotalsAsync(string connectionString, int count)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("""
+            SELECT coalesce(sum(calls), 0)::float8,
+                   coalesce(sum(total_exec_time + total_plan_time) FILTER (WHERE toplevel), 0)::float8,
+                   coalesce(sum(wal_bytes) FILTER (WHERE toplevel), 0)::float8
+            FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+            WHERE d.datname = current_database() AND query NOT ILIKE '%pg_stat_statements%'
+            """, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetDouble(0) / count, reader.GetDouble(1) / count, reader.GetDouble(2) / count);
     }
 }
