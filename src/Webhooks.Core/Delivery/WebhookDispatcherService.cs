@@ -26,6 +26,10 @@ internal sealed partial class WebhookDispatcherService(
     private const int MaxBatch = 256;
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
+    // A drained queue's next lease waits as long as the last lease call took, within these bounds.
+    private static readonly TimeSpan MinLeasePause = TimeSpan.FromMilliseconds(1);
+    private static readonly TimeSpan MaxLeasePause = TimeSpan.FromMilliseconds(20);
+
     private readonly CancellationTokenSource _abort = new();
 
     // Deliveries leased but not started yet (in the buffer), and the feeder's wait for room.
@@ -100,6 +104,20 @@ internal sealed partial class WebhookDispatcherService(
                 }
 
                 backoff = TimeSpan.Zero;
+
+                // The queue is about drained (fewer came back than half the room): leasing again at once
+                // would spend a lease call (a statement on a database) on the one or two deliveries
+                // published meanwhile. Wait as long as this call took, so the next takes what gathered.
+                // A store that leases in microseconds (in memory) waits microseconds.
+                if (leases.Count < room / 2)
+                {
+                    var took = Stopwatch.GetElapsedTime(leasedAt);
+                    if (took >= MinLeasePause)
+                    {
+                        // Real time, as the call was measured (a test's fake clock must not hold the dispatcher).
+                        await Task.Delay(TimeSpan.FromTicks(Math.Min(took.Ticks, MaxLeasePause.Ticks)), stoppingToken).ConfigureAwait(false);
+                    }
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -99,7 +99,7 @@ public static class Throughput
 
     public static async Task<Report> PostgresAsync(Settings settings, Receiver receiver, PostgresServer server)
     {
-        int deliveries = settings.Count("pg-deliveries", 4_000, 600);
+        int deliveries = settings.Count("pg-deliveries", 20_000, 600);
         int concurrency = settings.Count("concurrency", 16, 16);
         int callers = settings.Count("callers", 16, 16);
         int rounds = settings.Count("pg-rounds", 3, 1);
