@@ -25,7 +25,7 @@ internal sealed class PostgreSqlGroupWriter<TItem, TResult>
     private readonly int _maxCount;
     private readonly long _maxWeight;
     private readonly Lock _gate = new();
-    private List<Entry> _pending = [];
+    private List<PendingWrite> _pending = [];
     private bool _running;
     private long _batches;
 
@@ -60,7 +60,7 @@ internal sealed class PostgreSqlGroupWriter<TItem, TResult>
     /// <summary>Writes the item with whatever else is waiting; completes once the commit that holds it is done.</summary>
     public Task<TResult> WriteAsync(TItem item, CancellationToken cancellationToken)
     {
-        var entry = new Entry(item);
+        var entry = new PendingWrite(item);
         bool start;
         lock (_gate)
         {
@@ -86,7 +86,7 @@ internal sealed class PostgreSqlGroupWriter<TItem, TResult>
         {
             while (true)
             {
-                List<Entry> batch;
+                List<PendingWrite> batch;
                 lock (_gate)
                 {
                     if (_pending.Count == 0)
@@ -111,11 +111,11 @@ internal sealed class PostgreSqlGroupWriter<TItem, TResult>
     }
 
     /// <summary>Takes the next batch (in call order) off the pending list; called under the gate.</summary>
-    private List<Entry> Take(HashSet<string> keys)
+    private List<PendingWrite> Take(HashSet<string> keys)
     {
         keys.Clear();
-        var batch = new List<Entry>(Math.Min(_pending.Count, _maxCount));
-        List<Entry>? left = null;
+        var batch = new List<PendingWrite>(Math.Min(_pending.Count, _maxCount));
+        List<PendingWrite>? left = null;
         long weight = 0;
         foreach (var entry in _pending)
         {
@@ -137,7 +137,7 @@ internal sealed class PostgreSqlGroupWriter<TItem, TResult>
     }
 
     /// <summary>Writes one batch; returns the connection to use for the next (null after a failure: a new one is opened).</summary>
-    private async Task<NpgsqlConnection?> WriteAsync(List<Entry> batch, NpgsqlConnection? connection)
+    private async Task<NpgsqlConnection?> WriteAsync(List<PendingWrite> batch, NpgsqlConnection? connection)
     {
         if (batch.Count == 1)
         {
@@ -192,7 +192,7 @@ internal sealed class PostgreSqlGroupWriter<TItem, TResult>
         return null;
     }
 
-    private async Task WriteAloneAsync(Entry entry)
+    private async Task WriteAloneAsync(PendingWrite entry)
     {
         try
         {
@@ -204,7 +204,7 @@ internal sealed class PostgreSqlGroupWriter<TItem, TResult>
         }
     }
 
-    private sealed class Entry(TItem item)
+    private sealed class PendingWrite(TItem item)
     {
         public TItem Item { get; } = item;
 
