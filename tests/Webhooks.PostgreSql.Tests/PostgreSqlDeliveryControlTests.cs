@@ -185,10 +185,25 @@ public sealed class PostgreSqlDeliveryControlTests(PostgresCluster cluster, ITes
             }
         }
 
-        await Eventually.TrueAsync(
-            async () => await PgHosts.CountAsync(cs, schema, WebhookDeliveryStatus.Succeeded) == keys.Length * perKey,
-            "every ordered delivery recorded as succeeded",
-            TimeSpan.FromSeconds(60));
+        try
+        {
+            await Eventually.TrueAsync(
+                async () => await PgHosts.CountAsync(cs, schema, WebhookDeliveryStatus.Succeeded) == keys.Length * perKey,
+                "every ordered delivery recorded as succeeded",
+                TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException)
+        {
+            // What each delivery's row says, to tell a stall from a give-up.
+            foreach (var d in (await b.Deliveries.GetDeliveriesAsync(null, sub.Subscription.Id, limit: 100))!.Items)
+            {
+                output.WriteLine($"{d.OrderingKey} {d.Id} {d.Status} attempts {d.AttemptCount} next {d.NextAttemptAt:O} last {d.LastStatusCode} {d.LastError}");
+            }
+
+            output.WriteLine($"arrivals: {string.Join(" ", arrivals.Select(x => $"{x.Key}/{x.Seq}:{x.Status}@{x.Instance}"))}; now {DateTimeOffset.UtcNow:O}");
+            throw;
+        }
+
         output.WriteLine($"arrivals {arrivals.Count}, by instance: {string.Join(", ", arrivals.GroupBy(x => x.Instance).Select(g => $"{g.Key} {g.Count()}"))}");
         arrivals.Select(x => x.Instance).Distinct().Should().HaveCount(2, "both instances delivered");
         foreach (var key in keys)

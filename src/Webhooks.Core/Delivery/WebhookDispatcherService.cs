@@ -145,7 +145,7 @@ internal sealed partial class WebhookDispatcherService(
         while (Volatile.Read(ref _buffered) > lowWater)
         {
             var room = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            Volatile.Write(ref _room, room);
+            Interlocked.Exchange(ref _room, room); // a full fence: the re-check below reads _buffered after this write is seen (a worker decrements, then reads _room)
             if (Volatile.Read(ref _buffered) > lowWater) // a worker may have taken one before the wait was armed
             {
                 await room.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
