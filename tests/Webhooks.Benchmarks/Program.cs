@@ -11,7 +11,8 @@
 // a top-level "ratio" for ratio scenarios). --quick runs smaller counts (a smoke pass of `all` in a
 // few minutes). Overrides: --deliveries, --concurrency, --callers, --rounds, --pg-deliveries,
 // --pg-rounds, --publishes, --rate, --seconds, --fanout-small, --fanout-large, --memory-messages,
-// --body-bytes (1024), --library-only N (throughput: N library rounds alone, no baseline, for a profiler).
+// --body-bytes (1024), --library-only N / --baseline-only N (throughput: N rounds of one side alone, for a profiler;
+// --jit lists the methods compiled in each library round after the first).
 // --alloc prints an allocation breakdown by type (throughput); --plain-data-source
 // gives PostgreSQL an NpgsqlDataSource of its own (no auto-prepare), for comparison.
 using System.Diagnostics;

@@ -112,7 +112,7 @@ internal sealed class WebhookPublisher(
 
         var context = publishOptions?.EnqueueContext;
         var targets = await subscriptions.FindForEventAsync(owner, type.GetSubscriptionPatterns(), context, cancellationToken).ConfigureAwait(false);
-        if (targets.Any(t => t.Filter.Count > 0 || t.PayloadFilter is not null))
+        if (AnyFiltered(targets))
         {
             // Payload filters read the bytes just serialized, parsed at most once, each distinct filter evaluated once.
             var attributes = publishOptions?.Attributes;
@@ -168,6 +168,19 @@ internal sealed class WebhookPublisher(
         }
 
         return new WebhookPublishResult(result.MessageId, result.DeliveryCount, result.IsDuplicate);
+    }
+
+    private static bool AnyFiltered(IReadOnlyList<WebhookSubscription> targets)
+    {
+        for (int i = 0; i < targets.Count; i++)
+        {
+            if (targets[i].Filter.Count > 0 || targets[i].PayloadFilter is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The most characters an ordering key may have.</summary>

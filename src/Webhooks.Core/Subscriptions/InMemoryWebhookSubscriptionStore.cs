@@ -6,7 +6,9 @@ namespace Webhooks.Core.Subscriptions;
 /// Thread-safe in-process store. Subscriptions are indexed by (owner, event pattern), so
 /// <see cref="FindForEventAsync"/> looks at a handful of buckets however many subscriptions exist.
 /// Writes take a lock; reads by id are lock-free and always see a whole subscription (an update
-/// swaps the stored one in a single step, so it never looks deleted while it changes).
+/// swaps the stored one in a single step, so it never looks deleted while it changes). The answer
+/// for an (owner, event) is kept until the next write, so a publish usually finds its subscribers
+/// without a lock or an allocation.
 /// </summary>
 internal sealed class InMemoryWebhookSubscriptionStore : IWebhookSubscriptionStore
 {
@@ -20,6 +22,50 @@ internal sealed class InMemoryWebhookSubscriptionStore : IWebhookSubscriptionSto
     private readonly ConcurrentDictionary<string, Task<WebhookSubscription?>> _current = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Owner, string Pattern), HashSet<string>> _byPattern = [];
     private readonly Dictionary<(string Owner, string Name), string> _byName = [];
+
+    // FindForEvent answers by (owner, pattern list), each tagged with the write count it was computed at:
+    // valid while no write has happened since. Bounded: emptied when it has taken MaxFound answers.
+    private const int MaxFound = 4096;
+    private static readonly Task<IReadOnlyList<WebhookSubscription>> NoneFound = Task.FromResult<IReadOnlyList<WebhookSubscription>>(Array.Empty<WebhookSubscription>());
+    private readonly ConcurrentDictionary<FoundKey, Found> _found = new();
+    private long _writes;
+    private int _foundAdded;
+
+    private readonly record struct FoundKey(string? Owner, IReadOnlyList<string> Patterns)
+    {
+        public bool Equals(FoundKey other)
+        {
+            if (!string.Equals(Owner, other.Owner, StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            if (ReferenceEquals(Patterns, other.Patterns))
+            {
+                return true; // an event type hands out the same list every time
+            }
+
+            if (Patterns.Count != other.Patterns.Count)
+            {
+                return false;
+            }
+
+            for (int i = 0; i < Patterns.Count; i++)
+            {
+                if (!string.Equals(Patterns[i], other.Patterns[i], StringComparison.Ordinal))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        public override int GetHashCode() => HashCode.Combine(
+            Owner is null ? -1 : StringComparer.Ordinal.GetHashCode(Owner), Patterns.Count, Patterns.Count > 0 ? StringComparer.Ordinal.GetHashCode(Patterns[0]) : 0);
+    }
+
+    private sealed record Found(long Writes, Task<IReadOnlyList<WebhookSubscription>> Result);
 
     public Task<WebhookSubscription> CreateAsync(WebhookSubscription subscription, CancellationToken cancellationToken)
     {
@@ -75,30 +121,51 @@ internal sealed class InMemoryWebhookSubscriptionStore : IWebhookSubscriptionSto
     public Task<IReadOnlyList<WebhookSubscription>> FindForEventAsync(string? owner, IReadOnlyList<string> patterns, WebhookEnqueueContext? context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(patterns);
-        var ownerKey = owner ?? "";
-        List<WebhookSubscription>? result = null;
-        HashSet<string>? seen = null;
+        var key = new FoundKey(owner, patterns); // null (the app's own) and "" are different owners
+        if (_found.TryGetValue(key, out var found) && found.Writes == Volatile.Read(ref _writes))
+        {
+            return found.Result;
+        }
+
         lock (_gate)
         {
-            foreach (var pattern in patterns)
+            var result = FindLocked(owner, key);
+            if (Interlocked.Increment(ref _foundAdded) > MaxFound)
             {
-                if (!_byPattern.TryGetValue((ownerKey, pattern), out var ids))
-                {
-                    continue;
-                }
+                _found.Clear();
+                _foundAdded = 1;
+            }
 
-                foreach (var id in ids)
+            // The copy of the patterns is the key's: the caller's list may change after this returns.
+            _found[key with { Patterns = [.. patterns] }] = new Found(_writes, result);
+            return result;
+        }
+    }
+
+    /// <summary>The active subscriptions of the owner that listen to any of the patterns, each once, in bucket order.</summary>
+    private Task<IReadOnlyList<WebhookSubscription>> FindLocked(string? owner, FoundKey key)
+    {
+        List<WebhookSubscription>? result = null;
+        HashSet<string>? seen = null;
+        foreach (var pattern in key.Patterns)
+        {
+            if (!_byPattern.TryGetValue((owner ?? "", pattern), out var ids))
+            {
+                continue;
+            }
+
+            foreach (var id in ids)
+            {
+                var s = _byId[id];
+                if (s.Active && s.Owner == owner && (seen ??= new(StringComparer.Ordinal)).Add(id))
                 {
-                    var s = _byId[id];
-                    if (s.Active && s.Owner == owner && (seen ??= new(StringComparer.Ordinal)).Add(id))
-                    {
-                        (result ??= []).Add(s);
-                    }
+                    (result ??= []).Add(s);
                 }
             }
         }
 
-        return Task.FromResult<IReadOnlyList<WebhookSubscription>>(result ?? []);
+        // Read-only and shared by every caller until the next write.
+        return result is null ? NoneFound : Task.FromResult<IReadOnlyList<WebhookSubscription>>(result.AsReadOnly());
     }
 
     public Task<WebhookSubscription?> UpdateAsync(WebhookSubscription subscription, CancellationToken cancellationToken)
@@ -156,6 +223,7 @@ internal sealed class InMemoryWebhookSubscriptionStore : IWebhookSubscriptionSto
 
     private void Index(WebhookSubscription s)
     {
+        Volatile.Write(ref _writes, _writes + 1); // every cached FindForEvent answer is stale from here
         var owner = s.Owner ?? "";
         _byId[s.Id] = s;
         _current[s.Id] = Task.FromResult<WebhookSubscription?>(s);
@@ -174,6 +242,7 @@ internal sealed class InMemoryWebhookSubscriptionStore : IWebhookSubscriptionSto
     /// <summary>Removes the index entries of <paramref name="old"/> that <paramref name="keep"/> (its replacement, if any) does not have.</summary>
     private void Unindex(WebhookSubscription old, WebhookSubscription? keep)
     {
+        Volatile.Write(ref _writes, _writes + 1);
         var owner = old.Owner ?? "";
         if (keep is null)
         {

@@ -12,6 +12,7 @@ public sealed class Settings
         Quick = args.Contains("--quick");
         Verbose = args.Contains("--verbose");
         Allocations = args.Contains("--alloc");
+        Jit = args.Contains("--jit");
     }
 
     public string Scenario { get; }
@@ -23,6 +24,9 @@ public sealed class Settings
 
     /// <summary>Print an allocation breakdown by type (throughput).</summary>
     public bool Allocations { get; }
+
+    /// <summary>--jit: list the methods compiled during each library-only round after the first.</summary>
+    public bool Jit { get; }
 
     /// <summary>An integer option (<c>--name 123</c>), or the scenario's default (the quick one with <c>--quick</c>).</summary>
     public int Count(string name, int full, int quick)

@@ -11,6 +11,9 @@ namespace Webhooks.Benchmarks.Scenarios;
 /// </summary>
 public static class Throughput
 {
+    private const int WarmJitMethods = 100;
+    private const int MaxWarmupRounds = 8;
+
     public static async Task<Report> InMemoryAsync(Settings settings, Receiver receiver)
     {
         int deliveries = settings.Count("deliveries", 20_000, 4_000);
@@ -19,16 +22,46 @@ public static class Throughput
         int rounds = settings.Count("rounds", 5, 2);
         var report = new Report("throughput") { Target = "ratio >= 0.90" };
         report.Setting("deliveries", deliveries).Setting("concurrency", concurrency).Setting("publishers", callers).Setting("rounds", rounds)
-            .Setting("bodyBytes", Payload.EnvelopeBytes).Setting("warmupRounds", 1).Setting("warmupDeliveries", deliveries);
+            .Setting("bodyBytes", Payload.EnvelopeBytes).Setting("warmupRounds", $"until a library round compiles fewer than {WarmJitMethods} methods, at most {MaxWarmupRounds}").Setting("warmupDeliveries", deliveries);
 
         var body = Payload.EnvelopeOf(Payload.Data(1), DateTimeOffset.UtcNow);
+
+        // One host for every round, as a sender is one long-running app: a host per round measured its
+        // start-up (and the code its start-up compiles, which also holds back the runtime's tiering of
+        // the delivery path) as much as delivering. It keeps the last round's deliveries (retained: n).
+        await using var host = LibraryHost.Create(concurrency, postgres: null, retained: deliveries);
+        await host.SubscribeAsync(receiver.Url);
+        await host.StartAsync();
         if (settings.Count("library-only", 0, 0) is > 0 and var only)
         {
             // For a profiler (dotnet-trace): the library side alone, no baseline in the trace.
+            using var jit = settings.Jit ? new JitProfile() : null;
             for (int i = 0; i < only; i++)
             {
-                var (rate, allocated, cpu) = await LibraryAsync(receiver, deliveries, concurrency, callers, postgres: null, instances: 1);
-                Console.WriteLine($"  library only: {rate,9:N0}/s   allocated/delivery {allocated:N0} B   CPU/delivery {cpu:N1} µs");
+                jit?.Start();
+                long jitted = System.Runtime.JitInfo.GetCompiledMethodCount();
+                var jitTime = System.Runtime.JitInfo.GetCompilationTime();
+                var (rate, allocated, cpu) = await RoundAsync([host], receiver, deliveries, callers);
+                Console.WriteLine($"  library only: {rate,9:N0}/s   allocated/delivery {allocated:N0} B   CPU/delivery {cpu:N1} µs   methods jitted {System.Runtime.JitInfo.GetCompiledMethodCount() - jitted:N0} in {(System.Runtime.JitInfo.GetCompilationTime() - jitTime).TotalMilliseconds:N0} ms");
+                if (jit is not null && i > 0)
+                {
+                    foreach (var (method, count) in jit.Stop().Take(60))
+                    {
+                        Console.WriteLine($"    {count,4}  {method}");
+                    }
+                }
+            }
+
+            return report;
+        }
+
+        if (settings.Count("baseline-only", 0, 0) is > 0 and var baselineOnly)
+        {
+            // The profiler's other half: the hand-written loop alone.
+            for (int i = 0; i < baselineOnly; i++)
+            {
+                var (rate, allocated, cpu) = await BaselineAsync(receiver, body, deliveries, concurrency);
+                Console.WriteLine($"  hand-written only: {rate,9:N0}/s   allocated/delivery {allocated:N0} B   CPU/delivery {cpu:N1} µs");
             }
 
             return report;
@@ -40,33 +73,56 @@ public static class Throughput
         var baselineAlloc = new List<double>();
         var libraryCpu = new List<double>();
         var baselineCpu = new List<double>();
-        for (int round = 0; round <= rounds; round++)
+        // Warm-up: interleaved rounds as long as measured ones, until the runtime has about stopped compiling
+        // the library's code (fewer than WarmJitMethods methods compiled in a library round; at most
+        // MaxWarmupRounds). Tiered compilation promotes hot methods to optimized code in the background, and
+        // only once no new code has been compiled for a while: while a round still compiles hundreds of
+        // methods, it measures the JIT, not the steady state a long-running sender is in. The first
+        // (cold) round is reported too.
+        int warmupRounds = 0;
+        for (int round = 0; round < rounds + warmupRounds + 1; round++)
         {
-            bool warmup = round == 0;
-            // The warm-up round is as long as a measured one: shorter, the library's code was still
-            // being re-jitted (tier 0 -> instrumented -> tier 1) during the first measured rounds, which
-            // measured the JIT more than the steady state a long-running sender is in.
+            bool warmup = round == warmupRounds;
             int n = deliveries;
             // Alternate which goes first, so neither always runs on a warmer (or busier) machine.
             double b = 0, l = 0, ba = 0, la = 0, bc = 0, lc = 0;
+            long jitBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
+            long jitted = 0;
             if (round % 2 == 0)
             {
                 (b, ba, bc) = await BaselineAsync(receiver, body, n, concurrency);
-                (l, la, lc) = await LibraryAsync(receiver, n, concurrency, callers, postgres: null, instances: 1);
+                jitBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
+                (l, la, lc) = await RoundAsync([host], receiver, n, callers);
+                jitted = System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore;
             }
             else
             {
-                (l, la, lc) = await LibraryAsync(receiver, n, concurrency, callers, postgres: null, instances: 1);
+                (l, la, lc) = await RoundAsync([host], receiver, n, callers);
+                jitted = System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore;
                 (b, ba, bc) = await BaselineAsync(receiver, body, n, concurrency);
             }
 
             if (warmup)
             {
-                if (settings.Allocations)
+                Console.WriteLine($"  warm-up {round + 1}: hand-written {b,9:N0}/s   library {l,9:N0}/s   ratio {l / b:0.000}   CPU/delivery {bc:N1} µs vs {lc:N1} µs   methods compiled in the library round: {jitted:N0}");
+                if (round == 0)
                 {
-                    await ProfileAllocationsAsync(receiver, body, n, concurrency, callers);
+                    report.Figure("coldRound", new JsonObject { ["baselinePerSecond"] = Math.Round(b), ["libraryPerSecond"] = Math.Round(l), ["ratio"] = Math.Round(l / b, 3), ["methodsCompiled"] = jitted },
+                        $"first round, cold: ratio {l / b:0.000} ({jitted:N0} methods compiled meanwhile)");
                 }
 
+                if (jitted >= WarmJitMethods && warmupRounds + 1 < MaxWarmupRounds)
+                {
+                    warmupRounds++;
+                    continue;
+                }
+
+                if (settings.Allocations)
+                {
+                    await ProfileAllocationsAsync(host, receiver, body, n, concurrency, callers);
+                }
+
+                report.Setting("warmupRoundsRun", warmupRounds + 1);
                 continue;
             }
 
@@ -76,7 +132,7 @@ public static class Throughput
             libraryAlloc.Add(la);
             baselineCpu.Add(bc);
             libraryCpu.Add(lc);
-            Console.WriteLine($"  round {round}: hand-written {b,9:N0}/s   library {l,9:N0}/s   ratio {l / b:0.000}   allocated/delivery {ba:N0} B vs {la:N0} B   CPU/delivery {bc:N1} µs vs {lc:N1} µs");
+            Console.WriteLine($"  round {round - warmupRounds}: hand-written {b,9:N0}/s   library {l,9:N0}/s   ratio {l / b:0.000}   allocated/delivery {ba:N0} B vs {la:N0} B   CPU/delivery {bc:N1} µs vs {lc:N1} µs");
         }
 
         var ratios = baseline.Zip(library, (b, l) => l / b).ToList();
@@ -155,7 +211,7 @@ public static class Throughput
     }
 
     /// <summary>Prints the allocation breakdown by type of one library round and one hand-written round (<c>--alloc</c>).</summary>
-    private static async Task ProfileAllocationsAsync(Receiver receiver, byte[] body, int n, int concurrency, int callers)
+    private static async Task ProfileAllocationsAsync(LibraryHost host, Receiver receiver, byte[] body, int n, int concurrency, int callers)
     {
         using var profile = new AllocationProfile();
         foreach (var side in new[] { "library", "hand-written" })
@@ -164,7 +220,7 @@ public static class Throughput
             long before = GC.GetTotalAllocatedBytes(precise: true);
             if (side == "library")
             {
-                await LibraryAsync(receiver, n, concurrency, callers, postgres: null, instances: 1);
+                await RoundAsync([host], receiver, n, callers);
             }
             else
             {
@@ -230,24 +286,7 @@ public static class Throughput
                 await h.StartAsync();
             }
 
-            var data = Payload.Data(1);
-            long next = 0;
-            long from = receiver.Arrived;
-            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-            long allocated = GC.GetTotalAllocatedBytes(precise: false);
-            var cpu = CpuTime();
-            var sw = Stopwatch.StartNew();
-            await Task.WhenAll(Enumerable.Range(0, callers).Select(c => Task.Run(async () =>
-            {
-                var publisher = hosts[c % hosts.Length].Publisher;
-                while (Interlocked.Increment(ref next) <= n)
-                {
-                    await publisher.PublishAsync(Payload.EventType, data);
-                }
-            })));
-            await receiver.WaitForAsync(from, n, TimeSpan.FromMinutes(5));
-            sw.Stop();
-            return (n / sw.Elapsed.TotalSeconds, (GC.GetTotalAllocatedBytes(false) - allocated) / (double)n, (CpuTime() - cpu).TotalMicroseconds / n);
+            return await RoundAsync(hosts, receiver, n, callers);
         }
         finally
         {
@@ -256,6 +295,29 @@ public static class Throughput
                 await h.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>One measured round on started hosts: <paramref name="callers"/> publishers spread over them, timed until the receiver has all <paramref name="n"/>.</summary>
+    private static async Task<(double Rate, double Allocated, double CpuMicroseconds)> RoundAsync(LibraryHost[] hosts, Receiver receiver, int n, int callers)
+    {
+        var data = Payload.Data(1);
+        long next = 0;
+        long from = receiver.Arrived;
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        long allocated = GC.GetTotalAllocatedBytes(precise: false);
+        var cpu = CpuTime();
+        var sw = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, callers).Select(c => Task.Run(async () =>
+        {
+            var publisher = hosts[c % hosts.Length].Publisher;
+            while (Interlocked.Increment(ref next) <= n)
+            {
+                await publisher.PublishAsync(Payload.EventType, data);
+            }
+        })));
+        await receiver.WaitForAsync(from, n, TimeSpan.FromMinutes(5));
+        sw.Stop();
+        return (n / sw.Elapsed.TotalSeconds, (GC.GetTotalAllocatedBytes(false) - allocated) / (double)n, (CpuTime() - cpu).TotalMicroseconds / n);
     }
 
     private static async Task<(double Rate, double Allocated, double CpuMicroseconds)> PostgresRoundAsync(PostgresServer server, Receiver receiver, int n, int concurrency, int callers, int instances)
