@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Npgsql;
 using NpgsqlTypes;
@@ -51,9 +52,13 @@ public static class PostgresFloor
         public List<double> ProcessCpu { get; } = [];
         public List<double> Wal { get; } = [];
         public List<double> Statements { get; } = [];
+        public List<double> PublishRates { get; } = [];
+
+        /// <summary>pg_stat_statements of the last measured round.</summary>
+        public List<(string Query, long Calls, double TotalMs, double MeanMs, long Rows, long WalBytes, double MeanPlanMs)> Top { get; set; } = [];
     }
 
-    private readonly record struct Cost(double Rate, double ServerCpu, double ProcessCpu, double Wal, double Statements);
+    private readonly record struct Cost(double Rate, double ServerCpu, double ProcessCpu, double Wal, double Statements, double PublishRate);
 
     public static async Task<Report> RunAsync(Settings settings, Receiver receiver, PostgresServer server)
     {
@@ -100,13 +105,14 @@ public static class PostgresFloor
                 v.ProcessCpu.Add(c.ProcessCpu);
                 v.Wal.Add(c.Wal);
                 v.Statements.Add(c.Statements);
+                v.PublishRates.Add(c.PublishRate);
             }
 
             Console.WriteLine($"  round {round} (load average {Report.LoadAverage()}):");
             foreach (var v in order)
             {
                 var c = results[v];
-                Console.WriteLine($"    {v.Label,-46} {c.Rate,8:N0}/s  ratio {c.Rate / b:0.000}  CPU/delivery: PostgreSQL {c.ServerCpu,6:N0} µs, process {c.ProcessCpu,6:N0} µs  WAL {c.Wal,6:N0} B/delivery  {c.Statements,5:0.00} statements/delivery");
+                Console.WriteLine($"    {v.Label,-46} {c.Rate,8:N0}/s  ratio {c.Rate / b:0.000}  CPU/delivery: PostgreSQL {c.ServerCpu,6:N0} µs, process {c.ProcessCpu,6:N0} µs  WAL {c.Wal,6:N0} B/delivery  {c.Statements,5:0.00} statements/delivery{(c.PublishRate > 0 ? $"  (publish phase {c.PublishRate:N0}/s)" : "")}");
             }
         }
 
@@ -124,6 +130,31 @@ public static class PostgresFloor
                 .Figure(v.Name + "ProcessCpuMicrosecondsPerDelivery", Report.Array(v.ProcessCpu), Stats.N(Stats.Median(v.ProcessCpu)) + " µs process CPU per delivery (receiver included; median)")
                 .Figure(v.Name + "WalBytesPerDelivery", Report.Array(v.Wal), Stats.N(Stats.Median(v.Wal)) + " WAL bytes per delivery (median)")
                 .Figure(v.Name + "StatementsPerDelivery", Report.Array(v.Statements), Stats.N(Stats.Median(v.Statements), "0.00") + " statements per delivery (pg_stat_statements calls; median)");
+            if (v == naive || v == batched)
+            {
+                report.Figure(v.Name + "PublishPerSecond", Report.Array(v.PublishRates), Stats.N(Stats.Median(v.PublishRates)) + " publishes/s while publishing (first publish to last commit; median)");
+            }
+
+            if (v.Top.Count > 0)
+            {
+                var statements = new JsonArray();
+                Console.WriteLine($"  {v.Label}, last round, top statements:");
+                foreach (var t in v.Top)
+                {
+                    Console.WriteLine($"    {t.Calls / (double)deliveries,6:0.000} per delivery  {t.MeanMs,7:0.000} ms mean  {t.MeanPlanMs,6:0.000} ms plan  {t.WalBytes / (double)Math.Max(1, t.Calls),7:N0} WAL B/call  {t.Query}");
+                    statements.Add(new JsonObject
+                    {
+                        ["query"] = t.Query,
+                        ["perDelivery"] = Math.Round(t.Calls / (double)deliveries, 3),
+                        ["meanMs"] = Math.Round(t.MeanMs, 3),
+                        ["planMsPerCall"] = Math.Round(t.MeanPlanMs, 3),
+                        ["totalMs"] = Math.Round(t.TotalMs, 1),
+                        ["walBytesPerCall"] = t.Calls == 0 ? 0 : t.WalBytes / t.Calls,
+                    });
+                }
+
+                report.Figure(v.Name + "StatementsLastRound", statements);
+            }
         }
 
         report.Ratio = Stats.Median(batched.Ratios);
@@ -133,7 +164,7 @@ public static class PostgresFloor
     private static async Task<Cost> BaselineAsync(Receiver receiver, byte[] body, int n, int concurrency)
     {
         var (rate, _, cpu) = await Throughput.BaselineAsync(receiver, body, n, concurrency);
-        return new Cost(rate, 0, cpu, 0, 0);
+        return new Cost(rate, 0, cpu, 0, 0, 0);
     }
 
     /// <summary>One durable sender on a fresh database: rate (first publish → last arrival) and its costs per delivery.</summary>
@@ -145,7 +176,7 @@ public static class PostgresFloor
             string walBefore = await WalPositionAsync(server);
             var serverCpu = server.CpuTime();
             var processCpu = ProcessCpu();
-            double rate;
+            double rate, publishRate = 0;
             if (variant.Name == "library")
             {
                 (rate, _, _) = await Throughput.LibraryAsync(receiver, n, concurrency, publishers, database, 1);
@@ -160,7 +191,7 @@ public static class PostgresFloor
                     await create.ExecuteNonQueryAsync();
                 }
 
-                rate = variant.Name == "naive"
+                (rate, publishRate) = variant.Name == "naive"
                     ? await NaiveAsync(dataSource, receiver, body, n, concurrency, publishers)
                     : await BatchedAsync(dataSource, receiver, body, n, concurrency, publishers);
             }
@@ -170,7 +201,8 @@ public static class PostgresFloor
             double processMicros = (ProcessCpu() - processCpu).TotalMicroseconds / n;
             double wal = await WalSinceAsync(server, walBefore) / (double)n;
             double statements = await StatementsAsync(database) / (double)n;
-            return new Cost(rate, serverMicros, processMicros, wal, statements);
+            variant.Top = await PostgresServer.TopStatementsAsync(database, 8);
+            return new Cost(rate, serverMicros, processMicros, wal, statements, publishRate);
         }
         finally
         {
@@ -178,8 +210,8 @@ public static class PostgresFloor
         }
     }
 
-    /// <summary>(1) The naive hand-written queue. Returns deliveries/s from the first publish to the last arrival.</summary>
-    private static async Task<double> NaiveAsync(NpgsqlDataSource dataSource, Receiver receiver, byte[] body, int n, int concurrency, int publishers)
+    /// <summary>(1) The naive hand-written queue. Returns deliveries/s from the first publish to the last arrival, and publishes/s.</summary>
+    private static async Task<(double Rate, double PublishRate)> NaiveAsync(NpgsqlDataSource dataSource, Receiver receiver, byte[] body, int n, int concurrency, int publishers)
     {
         using var sender = new HandWrittenSender(concurrency);
         using var stop = new CancellationTokenSource();
@@ -196,12 +228,13 @@ public static class PostgresFloor
                 await insert.ExecuteNonQueryAsync();
             }
         })));
+        var published = sw.Elapsed;
         await receiver.WaitForAsync(from, n, TimeSpan.FromMinutes(5));
         sw.Stop();
         await VerifyAsync(dataSource, n);
         await stop.CancelAsync();
         await Task.WhenAll(workers);
-        return n / sw.Elapsed.TotalSeconds;
+        return (n / sw.Elapsed.TotalSeconds, n / published.TotalSeconds);
 
         async Task WorkerAsync(CancellationToken cancellationToken)
         {
@@ -248,13 +281,15 @@ public static class PostgresFloor
     }
 
     /// <summary>(2) The batched hand-written queue: group-commit publishes and completions, one leaser feeding the senders.</summary>
-    private static async Task<double> BatchedAsync(NpgsqlDataSource dataSource, Receiver receiver, byte[] body, int n, int concurrency, int publishers)
+    private static async Task<(double Rate, double PublishRate)> BatchedAsync(NpgsqlDataSource dataSource, Receiver receiver, byte[] body, int n, int concurrency, int publishers)
     {
         using var sender = new HandWrittenSender(concurrency);
         using var stop = new CancellationTokenSource();
         var publishes = Channel.CreateUnbounded<(byte[] Payload, TaskCompletionSource Committed)>(new() { SingleReader = true });
         var leased = Channel.CreateBounded<(long Id, byte[] Payload)>(new BoundedChannelOptions(64) { SingleWriter = true });
         var completions = Channel.CreateUnbounded<(long Id, DateTime Started, int Status)>(new() { SingleReader = true });
+        int commits = 0; // publish batches written, and the time their INSERT + commit took
+        var commitTime = TimeSpan.Zero;
         var loops = new List<Task>
         {
             Task.Run(() => PublishWriterAsync()),
@@ -275,15 +310,17 @@ public static class PostgresFloor
                 await committed.Task; // returns only once the row is durable
             }
         })));
+        var published = sw.Elapsed;
         await receiver.WaitForAsync(from, n, TimeSpan.FromMinutes(5));
         sw.Stop();
         await VerifyAsync(dataSource, n);
         publishes.Writer.Complete();
+        Console.WriteLine($"    batched publishes: {n / (double)commits:0.0} per commit, {commitTime.TotalMilliseconds / commits:0.00} ms per INSERT + commit round trip (load average {Report.LoadAverage()})");
         await stop.CancelAsync(); // the leaser stops and completes the leased channel; the senders drain it, then the completion writer ends
         await Task.WhenAll(senders);
         completions.Writer.Complete();
         await Task.WhenAll(loops);
-        return n / sw.Elapsed.TotalSeconds;
+        return (n / sw.Elapsed.TotalSeconds, n / published.TotalSeconds);
 
         async Task PublishWriterAsync()
         {
@@ -304,7 +341,10 @@ public static class PostgresFloor
                 try
                 {
                     insert.Parameters[0].Value = batch.Select(b => b.Payload).ToArray();
+                    long started = Stopwatch.GetTimestamp();
                     await insert.ExecuteNonQueryAsync();
+                    commitTime += Stopwatch.GetElapsedTime(started);
+                    commits++;
                     batch.ForEach(b => b.Committed.SetResult());
                 }
                 catch (Exception ex)
