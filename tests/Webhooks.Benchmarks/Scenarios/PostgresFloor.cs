@@ -64,7 +64,8 @@ public static class PostgresFloor
     {
         int deliveries = settings.Count("pg-deliveries", 20_000, 2_000);
         int rounds = settings.Count("pg-rounds", 3, 1);
-        const int concurrency = 16, publishers = 16;
+        int concurrency = settings.Count("concurrency", 16, 16);
+        int publishers = settings.Count("callers", 16, 16);
         var report = new Report("pgfloor") { Target = "report: the floor of a durable PostgreSQL sender on this machine (the postgres target is ratio >= 0.25)" };
         report.Setting("deliveries", deliveries).Setting("concurrency", concurrency).Setting("publishers", publishers).Setting("rounds", rounds)
             .Setting("warmupRounds", 1).Setting("bodyBytes", Payload.EnvelopeBytes)
