@@ -158,6 +158,7 @@ public static class PostgresFloor
             }
         }
 
+        // The top-level ratio is the batched floor's: the best a minimal hand-written durable sender reached beside the in-memory loop.
         report.Ratio = Stats.Median(batched.Ratios);
         return report;
     }
