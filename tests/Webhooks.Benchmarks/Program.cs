@@ -6,7 +6,9 @@
 //
 // Scenarios: throughput, postgres, publish, latency, fanout, memory, signing, all; drain (not in all: PostgreSQL
 // deliveries/s from a backlog, one instance, with no publishing alongside); and queue (not in all:
-// the in-process cost per delivery without HTTP, CPU time, fastest round, for comparing two builds). Each prints a table
+// the in-process cost per delivery without HTTP, CPU time, fastest round, for comparing two builds); and pgfloor (not in
+// all: two minimal hand-written durable PostgreSQL queues, naive and batched, beside the in-memory loop and the library:
+// what any durable PostgreSQL sender reaches on this machine). Each prints a table
 // and writes artifacts/benchmarks/<scenario>.json (every figure, the settings, the machine's load, and
 // a top-level "ratio" for ratio scenarios). --quick runs smaller counts (a smoke pass of `all` in a
 // few minutes). Overrides: --deliveries, --concurrency, --callers, --rounds, --pg-deliveries,
@@ -22,7 +24,7 @@ using Webhooks.Benchmarks.Scenarios;
 var settings = new Settings(args);
 LibraryHost.PlainDataSource = args.Contains("--plain-data-source");
 Payload.EnvelopeBytes = settings.Count("body-bytes", 1024, 1024);
-string[] known = ["throughput", "postgres", "publish", "latency", "fanout", "memory", "signing", "queue", "drain", "all"];
+string[] known = ["throughput", "postgres", "publish", "latency", "fanout", "memory", "signing", "queue", "drain", "pgfloor", "all"];
 if (!known.Contains(settings.Scenario))
 {
     Console.Error.WriteLine($"Unknown scenario '{settings.Scenario}'. Use one of: {string.Join(", ", known)} (and --quick for a smoke pass).");
@@ -66,7 +68,7 @@ await using (var receiver = await Receiver.StartAsync())
     PostgresServer? server = null;
     try
     {
-        if (Wants("postgres") || Wants("publish") || Wants("latency") || settings.Scenario == "drain")
+        if (Wants("postgres") || Wants("publish") || Wants("latency") || settings.Scenario is "drain" or "pgfloor")
         {
             server = await PostgresServer.StartAsync();
         }
@@ -84,6 +86,11 @@ await using (var receiver = await Receiver.StartAsync())
         if (settings.Scenario == "drain")
         {
             await RunAsync("drain", () => Drain.RunAsync(settings, receiver, server!));
+        }
+
+        if (settings.Scenario == "pgfloor")
+        {
+            await RunAsync("pgfloor", () => PostgresFloor.RunAsync(settings, receiver, server!));
         }
 
         if (Wants("postgres"))
