@@ -14,7 +14,7 @@
 // few minutes). Overrides: --deliveries, --concurrency, --callers, --rounds, --pg-deliveries,
 // --pg-rounds, --publishes, --rate, --seconds, --fanout-small, --fanout-large, --memory-messages,
 // --body-bytes (1024), --library-only N / --baseline-only N (throughput: N rounds of one side alone, for a profiler;
-// --jit lists the methods compiled in each library round after the first).
+// --jit lists the methods compiled in each library round after the first; --retained N: deliveries the in-memory log keeps).
 // --alloc prints an allocation breakdown by type (throughput); --plain-data-source
 // gives PostgreSQL an NpgsqlDataSource of its own (no auto-prepare), for comparison.
 using System.Diagnostics;

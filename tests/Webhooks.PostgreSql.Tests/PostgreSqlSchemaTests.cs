@@ -73,6 +73,38 @@ public sealed class PostgreSqlSchemaTests(PostgresCluster cluster)
     }
 
     /// <summary>
+    /// A lease writes only columns no index holds, on pages that keep room for it (fillfactor): PostgreSQL
+    /// updates every leased row in place (a HOT update), with no new index entries and none left dead for
+    /// the next lease to step over. An index on a lease column, or pages packed full, would undo it.
+    /// </summary>
+    [Fact]
+    public async Task Lease_UpdatesTheLeasedRowsInPlace()
+    {
+        var cs = await cluster.CreateDatabaseAsync("schema_hot_lease");
+        await using var services = Pg.Services(cs, o => o.Schema = "hot");
+        var store = services.GetRequiredService<IWebhookDeliveryStore>();
+        var message = StoreData.NewMessage("msg_hot");
+        // Enough rows to fill several pages, leased a batch at a time as the dispatcher does.
+        await store.EnqueueAsync(message, [.. Enumerable.Range(0, 200).Select(i => StoreData.NewDelivery(message, $"dlv_hot_{i:D3}", "sub_1"))], null, default);
+
+        await using var connection = new NpgsqlConnection(cs);
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var lease = new NpgsqlCommand("SELECT count(*) FROM hot.lease(32, 'test:', interval '1 minute')", connection, transaction))
+        {
+            (await lease.ExecuteScalarAsync()).Should().Be(32L);
+        }
+
+        await using var stats = new NpgsqlCommand("SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE schemaname = 'hot' AND relname = 'deliveries'", connection, transaction);
+        await using var reader = await stats.ExecuteReaderAsync();
+        (await reader.ReadAsync()).Should().BeTrue();
+        reader.GetInt64(0).Should().Be(32, "the lease updated 32 rows");
+        // A page may run out of room before its last leased rows (how many fit depends on the rows' size):
+        // nearly all, not all. Packed pages (fillfactor 100) or an indexed lease column give few or none.
+        reader.GetInt64(1).Should().BeGreaterThanOrEqualTo(28, "the leased rows are updated in place");
+    }
+
+    /// <summary>
     /// Runs each store query with sequential scans disabled and checks, in PostgreSQL's own index
     /// statistics, that the index meant for it was used: a query without a usable index would scan the table.
     /// </summary>

@@ -301,16 +301,23 @@ internal sealed class PostgreSqlWebhookDeliveryStore(PostgreSqlWebhookDatabase d
                (SELECT count(*) FROM marked), (SELECT count(*) FROM keys)
         """);
 
-    // Both from the partial index of pending deliveries by due time (deliveries_due): the count scans
-    // it, the earliest is its first entry. Judged against the same statement's clock.
+    // Both from the partial index of pending deliveries by next attempt (deliveries_due): the count scans it.
+    // A delivery's due time is its lease's expiry if one is held, else its next attempt, and never earlier
+    // than its next attempt: so the earliest due time is among the rows whose next attempt is no later than
+    // the due time of the first entry that may go (a short range of the index). Judged against the same statement's clock.
     private readonly string _backlog = db.Sql("""
         SELECT (SELECT count(*) FROM {s}.deliveries WHERE status = 0),
-               (SELECT coalesce(lease_expires_at, next_attempt_at) FROM {s}.deliveries WHERE status = 0
-                AND (ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM {s}.deliveries AS e WHERE e.subscription_id = deliveries.subscription_id
-                     AND e.ordering_key = deliveries.ordering_key AND e.status = 0 AND e.ordering_seq < deliveries.ordering_seq))
-                ORDER BY coalesce(lease_expires_at, next_attempt_at) LIMIT 1),
+               (SELECT min(coalesce(d.lease_expires_at, d.next_attempt_at)) FROM {s}.deliveries AS d
+                WHERE d.status = 0 AND {may d}
+                  AND d.next_attempt_at <= (SELECT coalesce(f.lease_expires_at, f.next_attempt_at) FROM {s}.deliveries AS f
+                                            WHERE f.status = 0 AND {may f} ORDER BY f.next_attempt_at, f.id LIMIT 1)),
                {now}
-        """);
+        """.Replace("{may d}", MayGo("d"), StringComparison.Ordinal).Replace("{may f}", MayGo("f"), StringComparison.Ordinal));
+
+    /// <summary>The ordering rule as SQL on alias <paramref name="d"/>: no key, or no pending delivery of its subscription and key before it.</summary>
+    private static string MayGo(string d) =>
+        $"({d}.ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM {{s}}.deliveries AS e WHERE e.subscription_id = {d}.subscription_id " +
+        $"AND e.ordering_key = {d}.ordering_key AND e.status = 0 AND e.ordering_seq < {d}.ordering_seq))";
 
     // GCRA in one statement: take a slot (tat moves one interval past max(tat, now)) only while tat is
     // within the burst of now; either way return the tat seen before, so a refusal says when a slot frees.

@@ -217,6 +217,59 @@ internal static class PostgreSqlMigrations
             END
             $lease$;
             """),
+        (8, "leasing without touching an index: pending deliveries indexed by next attempt, the lease kept beside it", """
+            -- A lease only writes lease_id and lease_expires_at, which no index holds any more, so PostgreSQL
+            -- updates the row in place (a HOT update: no new index entries, no dead ones for the next lease to
+            -- step over); fillfactor leaves room on each new page for that. The index orders pending deliveries
+            -- by their next attempt; the rows leased now sit among the first entries and are skipped by their
+            -- unexpired lease (no more of them than the attempts in flight). A delivery is due once its next
+            -- attempt has come and no unexpired lease holds it; its due time is still the lease's expiry if one
+            -- was held (never earlier than its next attempt).
+            ALTER TABLE {s}.deliveries SET (fillfactor = 50);
+            DROP INDEX {s}.deliveries_due;
+            CREATE INDEX deliveries_due ON {s}.deliveries (next_attempt_at, id) WHERE status = 0;
+
+            CREATE OR REPLACE FUNCTION {s}.lease(max_count integer, lease_prefix text, duration interval)
+            RETURNS TABLE (
+                id text, message_id text, subscription_id text, event_type text, attempt_count integer, created_at timestamptz,
+                last_attempt_at timestamptz, last_status_code integer, last_error text, due_at timestamptz,
+                message_event_type text, message_timestamp timestamptz, message_owner text, idempotency_key text, idempotency_expires_at timestamptz,
+                payload bytea, owner text, lease_id text, lease_expires_at timestamptz, message_created_at timestamptz,
+                trace_parent text, trace_state text, ordering_key text)
+            LANGUAGE plpgsql
+            SET plan_cache_mode = force_generic_plan
+            AS $lease$
+            #variable_conflict use_column
+            BEGIN
+                RETURN QUERY
+                WITH due AS (
+                    SELECT d.id, coalesce(d.lease_expires_at, d.next_attempt_at) AS due_at
+                    FROM {s}.deliveries AS d
+                    WHERE d.status = 0 AND d.next_attempt_at <= statement_timestamp()
+                      AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= statement_timestamp())
+                      AND (d.ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM {s}.deliveries AS e WHERE e.subscription_id = d.subscription_id
+                           AND e.ordering_key = d.ordering_key AND e.status = 0 AND e.ordering_seq < d.ordering_seq))
+                    ORDER BY d.next_attempt_at, d.id
+                    LIMIT max_count
+                    FOR UPDATE SKIP LOCKED
+                ), leased AS (
+                    UPDATE {s}.deliveries AS d
+                    SET lease_id = lease_prefix || d.id, lease_expires_at = statement_timestamp() + duration
+                    WHERE d.id = ANY (ARRAY(SELECT due.id FROM due))
+                    RETURNING d.id, d.message_id, d.subscription_id, d.event_type, d.attempt_count, d.created_at,
+                              d.last_attempt_at, d.last_status_code, d.last_error, d.owner, d.lease_id, d.lease_expires_at, d.ordering_key,
+                              d.next_attempt_at
+                )
+                SELECT l.id::text, l.message_id::text, l.subscription_id::text, l.event_type, l.attempt_count, l.created_at,
+                       l.last_attempt_at, l.last_status_code, l.last_error, due.due_at,
+                       m.event_type, m."timestamp", m.owner, m.idempotency_key, m.idempotency_expires_at,
+                       CASE WHEN row_number() OVER (PARTITION BY l.message_id ORDER BY l.id) = 1 THEN m.payload END,
+                       l.owner::text, l.lease_id, l.lease_expires_at, m.created_at, m.trace_parent, m.trace_state, l.ordering_key::text
+                FROM leased AS l JOIN due ON due.id = l.id JOIN {s}.messages AS m ON m.id = l.message_id
+                ORDER BY l.next_attempt_at, l.id;
+            END
+            $lease$;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

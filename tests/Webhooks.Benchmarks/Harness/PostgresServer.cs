@@ -86,6 +86,15 @@ public sealed class PostgresServer : IAsyncDisposable
         await command.ExecuteNonQueryAsync();
     }
 
+    /// <summary>Runs SQL on a database (an experiment's schema change, <c>--pg-alter</c>).</summary>
+    public static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
     public static async Task ResetStatementsAsync(string connectionString)
     {
         await using var connection = new NpgsqlConnection(connectionString);

@@ -28,6 +28,13 @@ public sealed class Settings
     /// <summary>--jit: list the methods compiled during each library-only round after the first.</summary>
     public bool Jit { get; }
 
+    /// <summary>A text option (<c>--name text</c>), or <see langword="null"/>.</summary>
+    public string? Text(string name)
+    {
+        int i = Array.IndexOf(_args, "--" + name);
+        return i >= 0 && i + 1 < _args.Length ? _args[i + 1] : null;
+    }
+
     /// <summary>An integer option (<c>--name 123</c>), or the scenario's default (the quick one with <c>--quick</c>).</summary>
     public int Count(string name, int full, int quick)
     {

@@ -42,6 +42,12 @@ public static class Drain
                     })));
 
                     long from = receiver.Arrived;
+                    if (settings.Text("pg-alter") is { } alter)
+                    {
+                        // An experiment: a schema change tried on the backlog before draining it (--pg-alter "SQL").
+                        await PostgresServer.ExecuteAsync(database, alter);
+                    }
+
                     await PostgresServer.ResetStatementsAsync(database);
                     await using var host = LibraryHost.Create(concurrency, database, retained: count);
                     var pgCpu = server.CpuTime();

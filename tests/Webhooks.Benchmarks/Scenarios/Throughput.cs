@@ -28,8 +28,11 @@ public static class Throughput
 
         // One host for every round, as a sender is one long-running app: a host per round measured its
         // start-up (and the code its start-up compiles, which also holds back the runtime's tiering of
-        // the delivery path) as much as delivering. It keeps the last round's deliveries (retained: n).
-        await using var host = LibraryHost.Create(concurrency, postgres: null, retained: deliveries);
+        // the delivery path) as much as delivering. It keeps the last round's deliveries in its log
+        // (InMemoryRetainedDeliveries = n; --retained N to try another).
+        int retained = settings.Count("retained", deliveries, deliveries);
+        report.Setting("retainedDeliveries", retained);
+        await using var host = LibraryHost.Create(concurrency, postgres: null, retained: retained);
         await host.SubscribeAsync(receiver.Url);
         await host.StartAsync();
         if (settings.Count("library-only", 0, 0) is > 0 and var only)
