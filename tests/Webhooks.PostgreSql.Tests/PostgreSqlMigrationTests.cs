@@ -16,7 +16,7 @@ public sealed class PostgreSqlMigrationTests(PostgresCluster cluster)
         var cs = await cluster.CreateDatabaseAsync("migration");
         await using (var old = PgStores.Open(cs, schema))
         {
-            await CreateVersion2Async(old);
+            await CreateVersionAsync(old, 2);
             await ExecuteAsync(old, """
                 INSERT INTO {s}.subscriptions (id, owner, name, url, events, event_keys, secrets, auth, headers, metadata, active, created_at, updated_at, version)
                 VALUES ('sub_1', 'tenant', 'a', 'https://example.com/hook', '{order.*}', '{order.*|=tenant}', '[{"value":"prot:x"}]', '{"kind":"None"}', '{}', '{}', true, now(), now(), 3),
@@ -64,6 +64,48 @@ public sealed class PostgreSqlMigrationTests(PostgresCluster cluster)
         (await stores.ScalarAsync<long>("SELECT count(*) FROM {s}.messages")).Should().Be(0, "the message that never had a delivery is marked empty by the migration and removed too");
     }
 
+    /// <summary>
+    /// Migration 8 re-indexes pending deliveries by next attempt while leases are out: a delivery held by an
+    /// unexpired lease stays held (and its holder can still record it), one whose lease expired is taken
+    /// over, one never leased goes, and the backlog still reports a held delivery's due time as its lease's expiry.
+    /// </summary>
+    [Fact]
+    public async Task Migrate_FromVersion7_WithLeasesOut_KeepsEachDeliverysState()
+    {
+        const string schema = "upgrade8";
+        var cs = await cluster.CreateDatabaseAsync("migration8");
+        await using (var old = PgStores.Open(cs, schema))
+        {
+            await CreateVersionAsync(old, 7);
+            await ExecuteAsync(old, """
+                INSERT INTO {s}.messages (id, event_type, "timestamp", owner, payload, created_at)
+                VALUES ('msg_1', 'order.created', now(), 'tenant', '\x7b7d', now() - interval '10 minutes');
+                INSERT INTO {s}.deliveries (id, message_id, subscription_id, event_type, owner, status, attempt_count, created_at, next_attempt_at, lease_id, lease_expires_at)
+                VALUES ('dlv_due', 'msg_1', 'sub_1', 'order.created', 'tenant', 0, 0, now() - interval '10 minutes', now() - interval '30 seconds', null, null),
+                       ('dlv_held', 'msg_1', 'sub_1', 'order.created', 'tenant', 0, 0, now() - interval '10 minutes', now() - interval '9 minutes', 'other:dlv_held', now() + interval '10 minutes'),
+                       ('dlv_expired', 'msg_1', 'sub_1', 'order.created', 'tenant', 0, 0, now() - interval '10 minutes', now() - interval '8 minutes', 'gone:dlv_expired', now() - interval '1 minute');
+                """);
+        }
+
+        await using var stores = await PgStores.CreateAsync(cs, schema, reset: false);
+        (await stores.ScalarAsync<int>("SELECT max(version) FROM {s}.migrations")).Should().Be(PostgreSqlMigrations.Latest);
+
+        var backlog = await stores.Deliveries.GetBacklogAsync(default);
+        backlog.Pending.Should().Be(3);
+        var expiredAt = await stores.ScalarAsync<DateTime>("SELECT lease_expires_at FROM {s}.deliveries WHERE id = 'dlv_expired'");
+        backlog.OldestDueAt.Should().Be(new DateTimeOffset(DateTime.SpecifyKind(expiredAt, DateTimeKind.Utc)),
+            "the earliest due time is the expired lease's expiry (a minute ago), not the earliest next attempt (the held one's, nine minutes ago) nor the unleased one's (30 s ago)");
+
+        var leases = await stores.Deliveries.LeaseAsync(10, TimeSpan.FromMinutes(1), default);
+        leases.Select(l => l.Delivery.Id).Should().Equal(["dlv_expired", "dlv_due"], "the held delivery stays with its holder; the others go oldest next attempt first");
+
+        var held = (await stores.Deliveries.GetAsync("dlv_held", default))!.Delivery;
+        var heldLease = new WebhookLease(held, leases[0].Message, "other:dlv_held", DateTimeOffset.UtcNow.AddMinutes(10));
+        (await stores.Deliveries.CompleteAttemptAsync(heldLease, new WebhookAttempt { Number = 1, StartedAt = DateTimeOffset.UtcNow, StatusCode = 200 }, new(WebhookDeliveryStatus.Succeeded), default))
+            .Should().BeTrue("the lease taken before the upgrade still holds its delivery");
+        (await stores.Deliveries.LeaseAsync(10, TimeSpan.FromMinutes(1), default)).Should().BeEmpty();
+    }
+
     [Fact]
     public async Task Migrate_Version3_AddsTheExpectedColumnsAndIndexes()
     {
@@ -80,14 +122,14 @@ public sealed class PostgreSqlMigrationTests(PostgresCluster cluster)
             .And.NotContain(["attempts_started_at", "messages_created_at"]);
     }
 
-    /// <summary>Lays out the schema exactly as v0.1 left it: migrations 1 and 2, recorded.</summary>
-    private static async Task CreateVersion2Async(PostgreSqlWebhookDatabase db)
+    /// <summary>Lays out the schema as a release left it: migrations 1 to <paramref name="upTo"/>, recorded (2: v0.1).</summary>
+    private static async Task CreateVersionAsync(PostgreSqlWebhookDatabase db, int upTo)
     {
         await ExecuteAsync(db, """
             CREATE SCHEMA {s};
             CREATE TABLE {s}.migrations (version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());
             """);
-        foreach (var (version, description, sql) in PostgreSqlMigrations.All.Where(m => m.Version <= 2))
+        foreach (var (version, description, sql) in PostgreSqlMigrations.All.Where(m => m.Version <= upTo))
         {
             await ExecuteAsync(db, sql);
             await ExecuteAsync(db, $"INSERT INTO {{s}}.migrations (version, description) VALUES ({version}, '{description.Replace("'", "''")}')");
