@@ -129,7 +129,7 @@ internal sealed class InMemoryWebhookSubscriptionStore : IWebhookSubscriptionSto
 
         lock (_gate)
         {
-            var result = FindLocked(owner, key);
+            var result = FindLocked(key);
             if (Interlocked.Increment(ref _foundAdded) > MaxFound)
             {
                 _found.Clear();
@@ -143,13 +143,13 @@ internal sealed class InMemoryWebhookSubscriptionStore : IWebhookSubscriptionSto
     }
 
     /// <summary>The active subscriptions of the owner that listen to any of the patterns, each once, in bucket order.</summary>
-    private Task<IReadOnlyList<WebhookSubscription>> FindLocked(string? owner, FoundKey key)
+    private Task<IReadOnlyList<WebhookSubscription>> FindLocked(FoundKey key)
     {
         List<WebhookSubscription>? result = null;
         HashSet<string>? seen = null;
         foreach (var pattern in key.Patterns)
         {
-            if (!_byPattern.TryGetValue((owner ?? "", pattern), out var ids))
+            if (!_byPattern.TryGetValue((key.Owner ?? "", pattern), out var ids))
             {
                 continue;
             }
@@ -157,7 +157,7 @@ internal sealed class InMemoryWebhookSubscriptionStore : IWebhookSubscriptionSto
             foreach (var id in ids)
             {
                 var s = _byId[id];
-                if (s.Active && s.Owner == owner && (seen ??= new(StringComparer.Ordinal)).Add(id))
+                if (s.Active && s.Owner == key.Owner && (seen ??= new(StringComparer.Ordinal)).Add(id))
                 {
                     (result ??= []).Add(s);
                 }

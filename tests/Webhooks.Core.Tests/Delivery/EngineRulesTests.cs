@@ -124,6 +124,7 @@ public sealed class EngineRulesTests
         var s = await store.CreateAsync(new WebhookSubscription { Id = "sub_1", Name = "a", Url = "https://example.com/", Events = ["order.created"], Secrets = [new(WebhookSecret.Generate())] }, default);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         int missing = 0, reads = 0;
+        var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var reader = Task.Run(async () =>
         {
             while (!stop.IsCancellationRequested)
@@ -134,9 +135,13 @@ public sealed class EngineRulesTests
                 }
 
                 reads++;
+                reading.TrySetResult();
             }
         });
 
+        // The writer starts once the reader runs: on a busy machine the reader's thread could otherwise
+        // be scheduled only after all the updates were done.
+        await reading.Task.WaitAsync(stop.Token);
         for (int i = 0; i < 20_000; i++)
         {
             s = (await store.UpdateAsync(s with { Name = $"n{i % 7}", Events = i % 2 == 0 ? ["order.created"] : ["order.*", "*"] }, default))!;
